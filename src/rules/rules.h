@@ -1,0 +1,65 @@
+/*
+ * rules.h - Sigma alarm rules: load, compile, match, correlate.
+ *
+ * Rules are loaded once from YAML files (libyaml) and compiled into matchers
+ * indexed by field and literal, so that matching an event does not walk every
+ * rule.  Correlation rules (event_count, value_count, temporal) keep state
+ * across events inside the rule set, keyed by group-by values, windowed by
+ * event time.
+ *
+ * This header is the whole interface the rest of evident uses.
+ */
+#ifndef EV_RULES_RULES_H
+#define EV_RULES_RULES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/err.h"
+#include "util/event.h"
+
+struct ev_rules;
+
+/* One problem found while loading: "file:line: message". */
+struct ev_rule_diag {
+	const char *file;
+	unsigned line;
+	const char *message;
+	int unsupported; /* 1 when it names a Sigma feature evident does not support */
+};
+
+/*
+ * Load every rule from the given files and directories (recursively, *.yml
+ * and *.yaml).  Problems are reported through diag (may be NULL); a rule with
+ * a problem is not loaded, the others are.  *out is set even when some rules
+ * failed; EV_EINVAL is returned when any did.  Caller frees with ev_rules_free.
+ */
+int ev_rules_load(const char *const *paths, size_t npaths,
+    void (*diag)(const struct ev_rule_diag *d, void *arg), void *arg, struct ev_rules **out,
+    struct ev_err *err);
+void ev_rules_free(struct ev_rules *r);
+size_t ev_rules_count(const struct ev_rules *r);
+
+/* What a match reports. */
+struct ev_rule_match {
+	const char *rule_id;    /* Sigma id (UUID) or the file stem when absent */
+	const char *title;
+	const char *level;      /* informational|low|medium|high|critical */
+	const char *const *tags;
+	size_t ntags;
+	int correlation;        /* 1 when a correlation rule fired */
+	const char *group;      /* group-by values "k=v,k=v" for correlations, else NULL */
+	const char *why;        /* human explanation: which selection / which fields matched */
+	const uint64_t *seqs;   /* ledger seqs of the contributing events (correlations) */
+	size_t nseqs;
+};
+
+/*
+ * Match one event against every rule (and feed the correlations).  cb is
+ * called once per firing rule; a non-zero return stops matching and is
+ * returned.
+ */
+int ev_rules_match(struct ev_rules *r, const struct ev_event *ev,
+    int (*cb)(const struct ev_rule_match *m, const struct ev_event *ev, void *arg), void *arg);
+
+#endif
