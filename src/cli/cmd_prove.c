@@ -132,6 +132,14 @@ check_file(struct ev_cli *cli, const char *path)
 	int rc, incl;
 
 	o = strcmp(path, "-") == 0 ? json_loadf(stdin, 0, &je) : json_load_file(path, 0, &je);
+	if (o == NULL && json_error_code(&je) == json_error_numeric_overflow) {
+		/* Valid JSON whose index or size no tree can have: the proof fails, exit 3. */
+		why = "a number is out of range (above 2^63 - 1)";
+		if (cli->json)
+			printf("{\"ok\":false,\"error\":\"%s\"}\n", why);
+		fprintf(stderr, "evident: prove: %s: proof does not verify: %s\n", path, why);
+		return 3;
+	}
 	if (o == NULL)
 		return ev_cli_usage(cli, "%s: not a JSON proof: %s", path, je.text);
 	incl = get2(o, "leaf_index", "leafIdx") != NULL;
