@@ -7,55 +7,62 @@
  * a proof needs O(log n) reads.  One SHA-256 context is reused per thread:
  * fetching the algorithm per hash would cost more than the hash itself.
  */
+/*
+ * OpenSSL 3 marks the direct SHA256_* functions deprecated in favour of EVP,
+ * but EVP's per-call set-up costs as much as hashing a 300-byte leaf; the
+ * ledger hashes millions of small inputs, so it uses the direct API.
+ */
+#define OPENSSL_SUPPRESS_DEPRECATED 1
+
 #include "ledger/merkle.h"
 
 #include <assert.h>
-#include <openssl/evp.h>
+#include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
 
-static _Thread_local EVP_MD_CTX *ev_sha_ctx;
-static _Thread_local EVP_MD *ev_sha_md;
+_Static_assert(sizeof(SHA256_CTX) <= sizeof(((struct ev_sha256 *)0)->ctx),
+    "struct ev_sha256 too small for SHA256_CTX");
 
-static EVP_MD_CTX *
-sha_ctx(void)
+void
+ev_sha256_init(struct ev_sha256 *h)
 {
-	if (ev_sha_ctx == NULL) {
-		ev_sha_md = EVP_MD_fetch(NULL, "SHA256", NULL);
-		ev_sha_ctx = EVP_MD_CTX_new();
-		if (ev_sha_md == NULL || ev_sha_ctx == NULL)
-			abort();
-	}
-	if (!EVP_DigestInit_ex2(ev_sha_ctx, ev_sha_md, NULL))
-		abort();
-	return ev_sha_ctx;
-}
-
-static void
-sha_final(EVP_MD_CTX *c, uint8_t out[EV_HASH_LEN])
-{
-	if (!EVP_DigestFinal_ex(c, out, NULL))
-		abort();
+	SHA256_Init((SHA256_CTX *)h->ctx);
 }
 
 void
+ev_sha256_update(struct ev_sha256 *h, const void *data, size_t n)
+{
+	SHA256_Update((SHA256_CTX *)h->ctx, data, n);
+}
+
+void
+ev_sha256_final(struct ev_sha256 *h, uint8_t out[EV_HASH_LEN])
+{
+	SHA256_Final(out, (SHA256_CTX *)h->ctx);
+}
+
+/* Not SHA256(): in OpenSSL 3 the one-shot call fetches EVP under a lock. */
+void
 ev_sha256(const void *data, size_t n, uint8_t out[EV_HASH_LEN])
 {
-	EVP_MD_CTX *c = sha_ctx();
+	SHA256_CTX c;
 
-	EVP_DigestUpdate(c, data, n);
-	sha_final(c, out);
+	SHA256_Init(&c);
+	SHA256_Update(&c, data, n);
+	SHA256_Final(out, &c);
 }
 
 void
 ev_merkle_leaf_hash(const void *leaf, size_t n, uint8_t out[EV_HASH_LEN])
 {
 	static const uint8_t zero = 0x00;
-	EVP_MD_CTX *c = sha_ctx();
+	SHA256_CTX c;
 
-	EVP_DigestUpdate(c, &zero, 1);
-	EVP_DigestUpdate(c, leaf, n);
-	sha_final(c, out);
+	SHA256_Init(&c);
+	SHA256_Update(&c, &zero, 1);
+	SHA256_Update(&c, leaf, n);
+	SHA256_Final(out, &c);
 }
 
 void
@@ -63,13 +70,11 @@ ev_merkle_node_hash(const uint8_t l[EV_HASH_LEN], const uint8_t r[EV_HASH_LEN],
     uint8_t out[EV_HASH_LEN])
 {
 	uint8_t buf[1 + 2 * EV_HASH_LEN];
-	EVP_MD_CTX *c = sha_ctx();
 
 	buf[0] = 0x01;
 	memcpy(buf + 1, l, EV_HASH_LEN);
 	memcpy(buf + 1 + EV_HASH_LEN, r, EV_HASH_LEN);
-	EVP_DigestUpdate(c, buf, sizeof(buf));
-	sha_final(c, out);
+	ev_sha256(buf, sizeof(buf), out);
 }
 
 void

@@ -22,8 +22,14 @@ void ev_merkle_node_hash(const uint8_t l[EV_HASH_LEN], const uint8_t r[EV_HASH_L
     uint8_t out[EV_HASH_LEN]);
 /* SHA-256 of nothing: the root of the empty tree. */
 void ev_merkle_empty_root(uint8_t out[EV_HASH_LEN]);
-/* Plain SHA-256. */
+/* Plain SHA-256, one shot or streamed. */
 void ev_sha256(const void *data, size_t n, uint8_t out[EV_HASH_LEN]);
+struct ev_sha256 {
+	_Alignas(8) unsigned char ctx[128]; /* an OpenSSL SHA256_CTX (112 bytes) */
+};
+void ev_sha256_init(struct ev_sha256 *h);
+void ev_sha256_update(struct ev_sha256 *h, const void *data, size_t n);
+void ev_sha256_final(struct ev_sha256 *h, uint8_t out[EV_HASH_LEN]);
 
 /*
  * A source of complete-subtree hashes: get() writes the hash of the subtree of

@@ -5,7 +5,8 @@
  *   entries(seq PRIMARY KEY, time, kind, subject, actor, body, leaf_hash)
  *   nodes(key PRIMARY KEY, hash): key = (last leaf index << 6) | level, so
  *     walking nodes by key visits them in the order the tree completes them
- *     and verification can stream entries and nodes side by side.
+ *     and verification can stream entries and nodes side by side.  The
+ *     ledger decides which levels it keeps (see EV_TILE_LEVEL in ledger.c).
  * Every statement is prepared once per connection and bound, never built
  * from strings.
  */
@@ -25,6 +26,7 @@ enum {
 	S_GET_LEAF,
 	S_GET,
 	S_TIME_AT,
+	S_LEAVES,
 	S__MAX
 };
 
@@ -38,6 +40,7 @@ static const char *const stmt_sql[S__MAX] = {
 	[S_GET] = "SELECT seq, time, kind, subject, actor, body, leaf_hash FROM entries "
 		  "WHERE seq = ?1",
 	[S_TIME_AT] = "SELECT time FROM entries WHERE seq = ?1",
+	[S_LEAVES] = "SELECT seq, leaf_hash FROM entries WHERE seq >= ?1 ORDER BY seq LIMIT ?2",
 };
 
 struct ev_store {
@@ -127,7 +130,8 @@ int
 ev_store_open(const char *path, int readonly, struct ev_store **out, struct ev_err *err)
 {
 	struct ev_store *st = ev_xcalloc(1, sizeof(*st));
-	int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+	/* One connection per thread: SQLite's own mutexes would only cost time. */
+	int flags = (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX;
 	sqlite3_stmt *s = NULL;
 	int rc;
 
@@ -136,7 +140,8 @@ ev_store_open(const char *path, int readonly, struct ev_store **out, struct ev_e
 		return rc;
 	}
 	/* synchronous=FULL: in WAL mode NORMAL may lose the last commits on power loss. */
-	if (sqlite3_exec(st->db, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;", NULL,
+	if (sqlite3_exec(st->db, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536;"
+		"PRAGMA mmap_size=1073741824;", NULL,
 		NULL, NULL) != SQLITE_OK) {
 		rc = db_err(st, err, "pragma");
 		goto fail;
@@ -299,6 +304,34 @@ ev_store_get_node(struct ev_store *st, unsigned level, uint64_t idx,
 	} else {
 		ret = db_err(st, err, "read tree node");
 	}
+	sqlite3_reset(s);
+	return ret;
+}
+
+int
+ev_store_get_leaves(struct ev_store *st, uint64_t first_seq, size_t n,
+    uint8_t out[][EV_HASH_LEN], struct ev_err *err)
+{
+	sqlite3_stmt *s = st->st[S_LEAVES];
+	size_t i = 0;
+	int rc, ret = EV_OK;
+
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)first_seq);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)n);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if ((uint64_t)sqlite3_column_int64(s, 0) != first_seq + i ||
+		    sqlite3_column_bytes(s, 1) != EV_HASH_LEN) {
+			ret = ev_errf(err, EV_ECORRUPT, "store: entry %llu is missing or malformed",
+			    (unsigned long long)(first_seq + i));
+			break;
+		}
+		memcpy(out[i++], sqlite3_column_blob(s, 1), EV_HASH_LEN);
+	}
+	if (ret == EV_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = db_err(st, err, "read leaf hashes");
+	else if (ret == EV_OK && i != n)
+		ret = ev_errf(err, EV_ECORRUPT, "store: entry %llu is missing",
+		    (unsigned long long)(first_seq + i));
 	sqlite3_reset(s);
 	return ret;
 }

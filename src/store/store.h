@@ -38,6 +38,10 @@ int ev_store_put_node(struct ev_store *st, unsigned level, uint64_t idx,
 int ev_store_get_node(struct ev_store *st, unsigned level, uint64_t idx,
     uint8_t out[EV_HASH_LEN], struct ev_err *err);
 
+/* Leaf hashes of entries first_seq .. first_seq + n - 1 (EV_ECORRUPT on a gap). */
+int ev_store_get_leaves(struct ev_store *st, uint64_t first_seq, size_t n,
+    uint8_t out[][EV_HASH_LEN], struct ev_err *err);
+
 int ev_store_scan(struct ev_store *st, const struct ev_query *q, ev_entry_cb cb, void *arg,
     struct ev_err *err);
 int ev_store_get(struct ev_store *st, uint64_t seq, ev_entry_cb cb, void *arg,

@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include "util/jscan.h"
+
 #define EV_JSON_DUMP_FLAGS (JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY)
 
 json_t *
@@ -41,9 +43,15 @@ ev_json_dump(const json_t *v)
 int
 ev_json_canonical(const char *text, size_t len, struct ev_buf *out, struct ev_err *err)
 {
-	json_t *v = ev_json_parse_object(text, len, err);
+	json_t *v;
 	char *s;
 
+	/* Fast path: text evident wrote itself is already canonical. */
+	if (len <= EV_BODY_MAX && ev_jscan_canonical(text, len)) {
+		ev_buf_add(out, text, len);
+		return EV_OK;
+	}
+	v = ev_json_parse_object(text, len, err);
 	if (v == NULL)
 		return EV_EINVAL;
 	s = ev_json_dump(v);
