@@ -62,4 +62,28 @@ struct ev_rule_match {
 int ev_rules_match(struct ev_rules *r, const struct ev_event *ev,
     int (*cb)(const struct ev_rule_match *m, const struct ev_event *ev, void *arg), void *arg);
 
+/*
+ * Additions (rules engine owner).  Load rules from memory: name is what
+ * diagnostics call the file.  Same contract as ev_rules_load.
+ */
+int ev_rules_load_buffer(const char *name, const char *data, size_t len,
+    void (*diag)(const struct ev_rule_diag *d, void *arg), void *arg, struct ev_rules **out,
+    struct ev_err *err);
+
+/*
+ * Restrict rules whose logsource.service is `service` to events whose
+ * ev->source or "app" field equals one of names (ASCII case-insensitive).
+ * Without a mapping, a rule's service does not restrict it.  May be called
+ * several times for one service (the names add up).
+ */
+int ev_rules_map_service(struct ev_rules *r, const char *service, const char *const *names,
+    size_t nnames);
+
+/*
+ * Also report rules that only feed correlations (referenced by a
+ * correlation and not marked generate: true).  Off by default; `evident
+ * rules test --all` turns it on.
+ */
+void ev_rules_show_hidden(struct ev_rules *r, int on);
+
 #endif
