@@ -54,4 +54,50 @@ int ev_parse_line(const char *line, size_t len, const struct ev_parse_opts *o,
 
 const char *ev_log_format_name(enum ev_log_format f);
 
+/*
+ * The format named "auto", "rfc5424" ("5424"), "rfc3164" ("3164", "bsd",
+ * "syslog") or "json" ("jsonl", "journald"): 0 and *f set, or -1.
+ * (Added by the parser; not part of the original interface.)
+ */
+int ev_log_format_parse(const char *name, enum ev_log_format *f);
+
+/*
+ * Fields, by format (a field is absent when the line lacks it; NILVALUE "-"
+ * in RFC 5424 means absent):
+ *
+ * RFC 5424: facility, severity (decimal text), timestamp (as received),
+ *   host, app, procid, msgid, message (BOM removed; absent when the line
+ *   has no MSG part), sd.<SD-ID>.<PARAM-NAME> (escapes \" \\ \] decoded).
+ *
+ * RFC 3164: facility, severity (only when the line has a PRI), timestamp
+ *   (RFC 3339 as received for the ISO variant, otherwise the computed UTC
+ *   time as "YYYY-MM-DDThh:mm:ss.ffffffZ"), host, app (the TAG), procid
+ *   (the [pid]), message.  When the message looks like auditd's
+ *   ("type=...", "msg=audit(...)", or app "audit*"), each key=value pair
+ *   becomes a field named after its key (type, pid, uid, auid, ses, acct,
+ *   exe, hostname, addr, terminal, res, UID, AUID, ...), quotes removed; the
+ *   pairs inside msg='...' are lifted to the top level; the outer
+ *   msg=audit(SECONDS.MILLIS:SERIAL) stays as field "msg"; keys that are
+ *   syslog field names (host, message, ...) are skipped; hex-encoded values
+ *   are left encoded.  Lines of /var/log/audit/audit.log itself
+ *   ("[node=H ]type=T msg=audit(...): ...") parse the same way, with host
+ *   from node=, message = the text after "): ", the event time from
+ *   audit(...), format reported as EV_FMT_RFC3164.
+ *
+ * JSON: every leaf under its dotted path ("user.name"); strings decoded,
+ *   numbers and true/false as their JSON text, arrays as compact JSON text,
+ *   null members and empty objects give no field; duplicate names are all
+ *   kept (ev_event_get returns the first).  Time from a top-level
+ *   "@timestamp", "timestamp", "time" or "ts" in RFC 3339, or journald's
+ *   __REALTIME_TIMESTAMP.  journald records also get message, host, app,
+ *   procid, severity, facility copied from MESSAGE, _HOSTNAME,
+ *   SYSLOG_IDENTIFIER, _PID, PRIORITY, SYSLOG_FACILITY unless the record
+ *   already has those names.
+ *
+ * Every line: more than 64 KiB, a NUL byte or invalid UTF-8 keeps it raw.
+ * A trailing CR (or LF) is not part of any field.  out->ev.source is left
+ * as the caller set it; out->ev.seq is reset to 0.  ev_parse_line is
+ * thread-safe for distinct out structs.
+ */
+
 #endif
