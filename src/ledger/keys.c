@@ -98,7 +98,8 @@ ev_key_load_private(const char *dir, EVP_PKEY **out, struct ev_err *err)
 	if (key == NULL || EVP_PKEY_get_id(key) != EVP_PKEY_ED25519) {
 		EVP_PKEY_free(key);
 		key = NULL;
-		rc = ev_errf(err, EV_ECORRUPT,
+		/* EV_EIO, not EV_ECORRUPT: the ledger is intact, the key file cannot sign (exit 1). */
+		rc = ev_errf(err, EV_EIO,
 		    "signing key %s is corrupt or not an Ed25519 private key", path);
 		goto out;
 	}

@@ -130,6 +130,12 @@ ev_ledger_open(const char *dir, int flags, struct ev_ledger **out, struct ev_err
 		    "%s is not an evident data directory (no evident.db; run 'evident init')",
 		    dir);
 	}
+	/* A writer needs the directory too (SQLite's -wal and -shm files live there). */
+	if (!(flags & EV_LEDGER_READONLY) && access(dir, W_OK) != 0) {
+		free(db);
+		return ev_errf(err, EV_EIO, "data directory %s is not writable: %s", dir,
+		    strerror(errno));
+	}
 	l = ev_xcalloc(1, sizeof(*l));
 	l->dir = ev_xstrdup(dir);
 	l->flags = flags;
