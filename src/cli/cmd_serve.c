@@ -1,0 +1,355 @@
+/*
+ * cmd_serve.c - `evident serve`: the daemon.  One process, one thread, one
+ * poll loop (ev_loop, src/ingest/listen.c) that the daemon's parts register
+ * with: syslog listeners and file tails (the intake), the commit timer, the
+ * alert follow-up timer, the stats timer.  A later part (HTTP) adds its
+ * descriptors and timers to the same loop in serve_setup_* style.
+ *
+ * Durability: a line is "accepted" once read from a socket or file into the
+ * pipeline queue; the queue is committed every --commit-every (200 ms) or
+ * when a batch fills.  SIGTERM/SIGINT stop the loop, then everything the
+ * kernel still holds for us (datagrams, connections, file tails) is read and
+ * committed before exit.  Anything refused is counted in the stats line
+ * (every --stats-every, and at shutdown).
+ *
+ * Exit: 0 after a clean shutdown, 1 when accepted lines could not be
+ * recorded at shutdown (the message says how many), 2 on bad options.
+ */
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "alerts/alerts.h"
+#include "cli/cli.h"
+#include "ingest/ingest.h"
+#include "util/timeutil.h"
+
+struct serve {
+	struct ev_cli *cli;
+	struct ev_ledger *l;
+	struct ev_ingest *p;
+	struct ev_intake *in;
+	int64_t followup_after;
+	int64_t started_us;
+};
+
+static void
+slog(const char *msg, void *arg)
+{
+	char t[EV_TIME_STRLEN];
+
+	(void)arg;
+	ev_time_format(ev_time_now_us(), t);
+	fprintf(stderr, "%s evident serve: %s\n", t, msg);
+	fflush(stderr);
+}
+
+static void
+slogf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+slogf(const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	slog(msg, NULL);
+}
+
+static int
+flush(struct serve *s)
+{
+	struct ev_err err = { 0 };
+
+	if (ev_ingest_pending(s->p) == 0)
+		return 0;
+	if (ev_ingest_flush(s->p, &err) != EV_OK) {
+		ev_intake_flush_failed(s->in, &err);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+stats_line(struct serve *s, const char *what)
+{
+	struct ev_ingest_stats is;
+	struct ev_intake_stats st;
+
+	ev_ingest_get_stats(s->p, &is);
+	ev_intake_get_stats(s->in, &st);
+	slogf("%s: received udp %llu, tcp %llu (connections %llu), tail %llu; recorded %llu lines "
+	      "(parsed %llu, unparsed %llu), alerts %llu; refused: oversized %llu, connections %llu, "
+	      "partial frames %llu; udp kernel drops %llu; store errors %llu; queued %zu",
+	    what, (unsigned long long)st.udp_messages, (unsigned long long)st.tcp_frames,
+	    (unsigned long long)st.tcp_connections, (unsigned long long)st.tail_lines,
+	    (unsigned long long)is.lines, (unsigned long long)is.parsed,
+	    (unsigned long long)is.unparsed, (unsigned long long)is.alerts,
+	    (unsigned long long)st.refused_oversized, (unsigned long long)st.refused_connections,
+	    (unsigned long long)st.refused_partial, (unsigned long long)st.udp_kernel_drops,
+	    (unsigned long long)st.ingest_errors, ev_ingest_pending(s->p));
+}
+
+static void
+commit_timer(struct ev_loop *lp, int64_t now, void *arg)
+{
+	flush(arg);
+}
+
+static void
+stats_timer(struct ev_loop *lp, int64_t now, void *arg)
+{
+	stats_line(arg, "stats");
+}
+
+static void
+followup_cb(uint64_t id, uint64_t fid, void *arg)
+{
+	slogf("alert %llu is still open: follow-up alert %llu raised", (unsigned long long)id,
+	    (unsigned long long)fid);
+}
+
+static void
+followup_timer(struct ev_loop *lp, int64_t now, void *arg)
+{
+	struct serve *s = arg;
+	struct ev_err err = { 0 };
+
+	flush(s);
+	if (ev_alerts_followup(s->l, now, s->followup_after, NULL, followup_cb, s, &err) != EV_OK)
+		slogf("alert follow-up failed (retried next round): %s", err.msg);
+}
+
+static int
+duration_opt(struct ev_cli *cli, const char *name, const char *v, int64_t *us)
+{
+	if (v && ev_alerts_parse_duration(v, us) != 0)
+		return ev_cli_usage(cli, "--%s '%s' is not a duration (90s, 5m, 4h, 2d)",
+		    name, v);
+	return 0;
+}
+
+/* "[NAME=]ADDR" -> name, addr */
+static void
+split_named(const char *v, const char *defname, char *name, size_t nlen, const char **addr)
+{
+	const char *eq = strchr(v, '=');
+
+	if (eq && (size_t)(eq - v) < nlen) {
+		memcpy(name, v, (size_t)(eq - v));
+		name[eq - v] = '\0';
+		*addr = eq + 1;
+	} else {
+		snprintf(name, nlen, "%s", defname);
+		*addr = v;
+	}
+}
+
+int
+cmd_serve(struct ev_cli *cli, int argc, char **argv)
+{
+	struct ev_strv udp = { NULL, 0 }, tcp = { NULL, 0 }, tails = { NULL, 0 },
+		       rules_paths = { NULL, 0 };
+	const char *format = NULL, *tz = NULL, *after_s = NULL, *fu_every_s = NULL,
+		   *stats_s = NULL, *commit_ms_s = NULL, *batch_s = NULL, *queue_s = NULL,
+		   *syslog_source = "syslog";
+	int no_udp = 0, no_tcp = 0, no_rules = 0, from_start = 0, npos, status = 0, sig;
+	int64_t fu_every = 60LL * 1000000, stats_every = 60LL * 1000000;
+	uint64_t commit_ms = 200, batch = EV_INGEST_BATCH, max_queue = 100000;
+	struct ev_ingest_opts o;
+	struct ev_err err = { 0 };
+	struct ev_rules *rules = NULL;
+	struct ev_loop *lp = NULL;
+	struct serve s;
+	char bound[160], name[EV_SOURCE_NAME_MAX + 2];
+	const struct ev_opt opts[] = {
+		{ "syslog-udp", "[NAME=]ADDR", "syslog UDP listener (repeatable; default "
+					     "127.0.0.1:5514)", NULL, NULL, &udp },
+		{ "syslog-tcp", "[NAME=]ADDR", "syslog TCP listener, LF or octet-counted frames "
+					     "(repeatable; default 127.0.0.1:5514)", NULL, NULL, &tcp },
+		{ "no-syslog-udp", NULL, "no UDP listener", NULL, &no_udp, NULL },
+		{ "no-syslog-tcp", NULL, "no TCP listener", NULL, &no_tcp, NULL },
+		{ "syslog-source", "NAME", "source name of syslog listeners without NAME= "
+					    "(default syslog)", &syslog_source, NULL, NULL },
+		{ "tail", "SOURCE=PATH", "follow a file (repeatable; survives rotation)", NULL, NULL,
+		    &tails },
+		{ "tail-from-start", NULL, "read tailed files that exist at start from their "
+					   "beginning (default: from their end)", NULL, &from_start,
+		    NULL },
+		{ "rules", "PATH", "Sigma rule file or directory (repeatable; default: built-in pack)",
+		    NULL, NULL, &rules_paths },
+		{ "no-rules", NULL, "record lines only", NULL, &no_rules, NULL },
+		{ "format", "F", "auto (default), rfc5424, rfc3164 or json", &format, NULL, NULL },
+		{ "timezone", "TZ", "IANA zone of RFC 3164 local times (default UTC)", &tz, NULL,
+		    NULL },
+		{ "commit-every", "MS", "commit queued lines at least this often (default 200)",
+		    &commit_ms_s, NULL, NULL },
+		{ "batch", "N", "commit when this many lines are queued (default 5000)", &batch_s, NULL,
+		    NULL },
+		{ "max-queue", "N", "stop reading input at this many uncommitted lines (default "
+				    "100000)", &queue_s, NULL, NULL },
+		{ "followup-after", "DURATION", "raise a follow-up for alerts open this long "
+						"(default 4h or $EVIDENT_FOLLOWUP_AFTER)", &after_s,
+		    NULL, NULL },
+		{ "followup-every", "DURATION", "how often to look for them (default 60s)",
+		    &fu_every_s, NULL, NULL },
+		{ "stats-every", "DURATION", "stats line on stderr this often (default 60s)", &stats_s,
+		    NULL, NULL },
+		{ NULL, NULL, NULL, NULL, NULL, NULL },
+	};
+
+	memset(&s, 0, sizeof(s));
+	memset(&o, 0, sizeof(o));
+	s.cli = cli;
+	if (ev_cli_parse(cli, argc, argv, opts,
+		"evident serve [--syslog-udp [NAME=]ADDR]... [--syslog-tcp [NAME=]ADDR]...\n"
+		"       [--no-syslog-udp] [--no-syslog-tcp] [--tail SOURCE=PATH]... [--rules PATH]...\n"
+		"       [--followup-after DURATION] [--commit-every MS] [--stats-every DURATION]",
+		&npos, &status))
+		goto out;
+	status = 2;
+	if (npos) {
+		ev_cli_usage(cli, "unexpected argument '%s'", argv[1]);
+		goto out;
+	}
+	if (format == NULL || strcmp(format, "auto") == 0)
+		o.format = EV_FMT_AUTO;
+	else if (strcmp(format, "rfc5424") == 0)
+		o.format = EV_FMT_RFC5424;
+	else if (strcmp(format, "rfc3164") == 0)
+		o.format = EV_FMT_RFC3164;
+	else if (strcmp(format, "json") == 0)
+		o.format = EV_FMT_JSON;
+	else {
+		ev_cli_usage(cli, "--format must be auto, rfc5424, rfc3164 or json");
+		goto out;
+	}
+	s.followup_after = EV_ALERTS_FOLLOWUP_DEFAULT_US;
+	if (!after_s && getenv("EVIDENT_FOLLOWUP_AFTER"))
+		after_s = getenv("EVIDENT_FOLLOWUP_AFTER");
+	if (duration_opt(cli, "followup-after", after_s, &s.followup_after) ||
+	    duration_opt(cli, "followup-every", fu_every_s, &fu_every) ||
+	    duration_opt(cli, "stats-every", stats_s, &stats_every))
+		goto out;
+	if (commit_ms_s && (ev_cli_u64(commit_ms_s, &commit_ms) != 0 || commit_ms == 0 ||
+			       commit_ms > 60000)) {
+		ev_cli_usage(cli, "--commit-every must be 1 to 60000 milliseconds");
+		goto out;
+	}
+	if (batch_s && (ev_cli_u64(batch_s, &batch) != 0 || batch == 0 || batch > 1000000)) {
+		ev_cli_usage(cli, "--batch must be a number from 1 to 1000000");
+		goto out;
+	}
+	if (queue_s && (ev_cli_u64(queue_s, &max_queue) != 0 || max_queue < batch ||
+			   max_queue > 10000000)) {
+		ev_cli_usage(cli, "--max-queue must be at least --batch and at most 10000000");
+		goto out;
+	}
+	if (!ev_source_name_ok(syslog_source)) {
+		ev_cli_usage(cli, "--syslog-source '%s' is not a valid source name", syslog_source);
+		goto out;
+	}
+	if (no_rules && rules_paths.n) {
+		ev_cli_usage(cli, "--no-rules and --rules contradict each other");
+		goto out;
+	}
+	status = 1;
+	if (!no_rules &&
+	    ev_ingest_rules_load(rules_paths.v, rules_paths.n, slog, NULL, &rules, &err) != EV_OK) {
+		status = ev_cli_fail(cli, &err);
+		goto out;
+	}
+	if (ev_cli_open(cli, EV_LEDGER_NOKEY, &s.l, &err) != EV_OK) {
+		status = ev_cli_fail(cli, &err);
+		goto out;
+	}
+	o.timezone = tz;
+	o.rules = rules;
+	o.batch = (size_t)batch;
+	o.warn = slog;
+	ev_ingest_new(s.l, &o, &s.p, &err);
+	if (ev_loop_new(&lp, &err) != EV_OK) {
+		status = ev_cli_fail(cli, &err);
+		goto out;
+	}
+	ev_intake_new(lp, s.p, (size_t)max_queue, slog, NULL, &s.in);
+	if (!no_udp && udp.n == 0) {
+		udp.v = ev_xrealloc(udp.v, sizeof(char *));
+		udp.v[udp.n++] = "127.0.0.1:5514";
+	}
+	if (!no_tcp && tcp.n == 0) {
+		tcp.v = ev_xrealloc(tcp.v, sizeof(char *));
+		tcp.v[tcp.n++] = "127.0.0.1:5514";
+	}
+	for (size_t i = 0; !no_udp && i < udp.n; i++) {
+		const char *addr;
+		split_named(udp.v[i], syslog_source, name, sizeof(name), &addr);
+		if (ev_intake_udp(s.in, name, addr, bound, sizeof(bound), &err) != EV_OK) {
+			status = ev_cli_fail(cli, &err);
+			goto out;
+		}
+		slogf("syslog udp %s (source %s)", bound, name);
+	}
+	for (size_t i = 0; !no_tcp && i < tcp.n; i++) {
+		const char *addr;
+		split_named(tcp.v[i], syslog_source, name, sizeof(name), &addr);
+		if (ev_intake_tcp(s.in, name, addr, bound, sizeof(bound), &err) != EV_OK) {
+			status = ev_cli_fail(cli, &err);
+			goto out;
+		}
+		slogf("syslog tcp %s (source %s)", bound, name);
+	}
+	for (size_t i = 0; i < tails.n; i++) {
+		const char *path;
+		if (strchr(tails.v[i], '=') == NULL) {
+			status = ev_cli_usage(cli, "--tail needs SOURCE=PATH, got '%s'", tails.v[i]);
+			goto out;
+		}
+		split_named(tails.v[i], "", name, sizeof(name), &path);
+		if (ev_intake_tail(s.in, name, path, from_start, &err) != EV_OK) {
+			status = ev_cli_fail(cli, &err);
+			goto out;
+		}
+		slogf("tail %s (source %s)", path, name);
+	}
+	ev_loop_add_timer(lp, (int64_t)commit_ms * 1000, commit_timer, &s);
+	ev_loop_add_timer(lp, fu_every, followup_timer, &s);
+	ev_loop_add_timer(lp, stats_every, stats_timer, &s);
+	slogf("ready: %zu rules, alerts followed up after %llds, pid %ld",
+	    rules ? ev_rules_count(rules) : (size_t)0, (long long)(s.followup_after / 1000000),
+	    (long)getpid());
+	sig = ev_loop_run(lp);
+	slogf("stopping (%s): reading what was accepted, committing",
+	    sig == 15 ? "SIGTERM" : sig == 2 ? "SIGINT" : "stopped");
+	ev_intake_drain(s.in);
+	status = 0;
+	for (int attempt = 0; ev_ingest_pending(s.p) > 0; attempt++) {
+		if (flush(&s) == 0)
+			continue;
+		if (attempt >= 10) {
+			slogf("%zu accepted lines could NOT be recorded", ev_ingest_pending(s.p));
+			status = 1;
+			break;
+		}
+		sleep(1);
+	}
+	stats_line(&s, "final");
+out:
+	ev_intake_free(s.in);
+	ev_loop_free(lp);
+	ev_ingest_free(s.p);
+	ev_ledger_close(s.l);
+	if (rules)
+		ev_rules_free(rules);
+	free(udp.v);
+	free(tcp.v);
+	free(tails.v);
+	free(rules_paths.v);
+	return status;
+}
