@@ -124,6 +124,28 @@ pem_public_key(const struct pack_member *m, uint8_t pub[32])
 	return rc;
 }
 
+/* The manifest's record of one member must match it (size and hash). */
+static int
+check_listed(const json_t *man, const struct pack_member *m, struct ev_err *err)
+{
+	const json_t *files = json_object_get(man, "files"), *f;
+	char hex[65];
+	size_t i;
+
+	json_array_foreach(files, i, f) {
+		const char *path = ev_json_str(f, "path"), *sha = ev_json_str(f, "sha256");
+		uint64_t size;
+		if (!path || strcmp(path, m->name) != 0)
+			continue;
+		pack_sha256_hex(m->data, m->len, hex);
+		if (!sha || u64_of(json_object_get(f, "size"), &size) != 0 || size != m->len ||
+		    strcmp(sha, hex) != 0)
+			return bad(err, "manifest: %s: hash mismatch", m->name);
+		return EV_OK;
+	}
+	return bad(err, "manifest: %s: not listed", m->name);
+}
+
 static int
 check_manifest(const struct pack_members *ms, const json_t *man, uint64_t *nfiles,
     struct ev_err *err)
@@ -385,12 +407,19 @@ ev_pack_verify(const char *path, const struct ev_pack_verify_opts *o,
 		rc = bad(err, "manifest.json: %s%s", "not a JSON object", "");
 		goto out;
 	}
-	if ((rc = check_manifest(&ms, man, &res->files, err)) != EV_OK)
+	/*
+	 * The key first (a changed key file is named as such), then the manifest
+	 * signature, then the hashes: so a changed manifest is reported as a bad
+	 * signature and a changed file as a hash mismatch of that file.
+	 */
+	if ((m = pack_members_find(&ms, "public-key.pem")) == NULL) {
+		rc = bad(err, "public-key.pem: missing");
 		goto out;
-
-	/* The key: the pack's, which must equal a pinned one. */
-	if ((m = pack_members_find(&ms, "public-key.pem")) == NULL || pem_public_key(m, pub) != 0) {
-		rc = bad(err, "public-key.pem: %s%s", m ? "not an Ed25519 public key" : "missing", "");
+	}
+	if ((rc = check_listed(man, m, err)) != EV_OK)
+		goto out;
+	if (pem_public_key(m, pub) != 0) {
+		rc = bad(err, "public-key.pem: not an Ed25519 public key");
 		goto out;
 	}
 	ev_key_id(pub, kid);
@@ -406,14 +435,17 @@ ev_pack_verify(const char *path, const struct ev_pack_verify_opts *o,
 	/* The manifest signature: canonical base64 of 64 bytes and a newline, nothing else. */
 	if (msig->len != 89 || msig->data[88] != '\n' ||
 	    sig64((const char *)msig->data, 88, sig) != 0) {
-		rc = bad(err, "manifest.sig: %s%s", "not a base64 Ed25519 signature line", "");
+		rc = bad(err, "manifest.sig: not a base64 Ed25519 signature line");
 		goto out;
 	}
 	pack_manifest_sig_message(mj->data, mj->len, &msg);
 	if (ev_key_verify(pub, msg.p, msg.len, sig) != 0) {
-		rc = bad(err, "manifest.sig: %s%s", "signature does not verify with the pack's key", "");
+		rc = bad(err, "manifest.sig: signature does not verify with the pack's key "
+			      "(manifest.json or manifest.sig changed)");
 		goto out;
 	}
+	if ((rc = check_manifest(&ms, man, &res->files, err)) != EV_OK)
+		goto out;
 
 	/* The checkpoint. */
 	if ((m = pack_members_find(&ms, "checkpoint.json")) == NULL ||
