@@ -19,3 +19,4 @@ EV_CMD(incident, "incident workflow: open, classify, act, notify, review, close,
 EV_CMD(clocks, "regulatory clocks: running, due soon, overdue")
 EV_CMD(rebuild, "drop and rebuild every projection from the ledger")
 EV_CMD(pack, "evidence packs: export for assessors, verify offline")
+EV_CMD(serve, "run the daemon: syslog listeners, file tails, alarm rules")
