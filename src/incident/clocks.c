@@ -222,7 +222,11 @@ sleep_seconds(double s)
 	nanosleep(&ts, NULL);
 }
 
-/* Clock alerts whose clock still runs and that have not reached url. */
+/*
+ * Clock alerts that have not reached url, whose clock still runs, and that
+ * are the latest of their clock (a due-soon alert never delivered is stale
+ * once the overdue one is raised).
+ */
 static int
 pending(struct ev_ledger *l, const char *url, json_t **out, struct ev_err *err)
 {
@@ -236,7 +240,10 @@ pending(struct ev_ledger *l, const char *url, json_t **out, struct ev_err *err)
 		 "SELECT a.alert_seq, a.incident, a.clock, a.state, a.due, a.time, k.title"
 		 " FROM clock_alerts a JOIN incident_clocks k"
 		 "  ON k.incident = a.incident AND k.clock = a.clock"
-		 " WHERE k.stopped IS NULL AND NOT EXISTS (SELECT 1 FROM webhook_deliveries w"
+		 " WHERE k.stopped IS NULL"
+		 " AND NOT EXISTS (SELECT 1 FROM clock_alerts b WHERE b.incident = a.incident"
+		 "  AND b.clock = a.clock AND b.alert_seq > a.alert_seq)"
+		 " AND NOT EXISTS (SELECT 1 FROM webhook_deliveries w"
 		 "  WHERE w.alert_seq = a.alert_seq AND w.url = ? AND w.ok = 1)"
 		 " ORDER BY a.alert_seq",
 		 "t", url)) != EV_OK) {
