@@ -52,7 +52,8 @@ join(struct ev_buf *b, const char *label, const struct ev_strv *v)
 static int
 pack_export(struct ev_cli *cli, int argc, char **argv)
 {
-	const char *from = NULL, *to = NULL, *out = NULL, *previous = NULL;
+	const char *from = NULL, *to = NULL, *out = NULL, *previous = NULL, *tsa = NULL;
+	const char *tsa_cert = NULL;
 	struct ev_strv incidents = { 0 }, kinds = { 0 };
 	struct ev_pack_export_opts o;
 	struct ev_pack_export_result res;
@@ -73,13 +74,17 @@ pack_export(struct ev_cli *cli, int argc, char **argv)
 		{ "previous", "PACK", "previous pack, for the consistency proof (default: the last "
 				      "recorded export)", &previous, NULL, NULL },
 		{ "out", "FILE", "the pack to write (.tar.gz)", &out, NULL, NULL },
+		{ "tsa", "URL", "cut the pack at a fresh checkpoint anchored by this RFC 3161 TSA", &tsa,
+		    NULL, NULL },
+		{ "tsa-cert", "FILE", "CA (or TSA) certificate the TSA's signature must chain to",
+		    &tsa_cert, NULL, NULL },
 		{ NULL, NULL, NULL, NULL, NULL, NULL },
 	};
 
 	memset(&o, 0, sizeof(o));
 	if (ev_cli_parse(cli, argc, argv, opts,
 		"evident pack export --from DATE --to DATE [--incident ID]... [--kind K]...\n"
-		"                           [--previous PACK] --out FILE.tar.gz",
+		"                           [--previous PACK] [--tsa URL [--tsa-cert FILE]] --out FILE.tar.gz",
 		&npos, &status)) {
 		rc = status;
 		goto done;
@@ -120,6 +125,12 @@ pack_export(struct ev_cli *cli, int argc, char **argv)
 	o.nkinds = kinds.n;
 	o.out_path = out;
 	o.previous = previous;
+	o.tsa_url = tsa;
+	o.tsa_cert = tsa_cert;
+	if (tsa_cert && !tsa) {
+		rc = ev_cli_usage(cli, "--tsa-cert needs --tsa URL");
+		goto done;
+	}
 	o.actor = ev_cli_default_actor(cli);
 	o.selection_text = sel.p;
 	if (ev_cli_progress_wanted(cli))
@@ -254,7 +265,7 @@ cmd_pack(struct ev_cli *cli, int argc, char **argv)
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		FILE *f = argc < 2 ? stderr : stdout;
 		fputs("usage: evident pack export --from DATE --to DATE [--incident ID]... [--kind K]...\n"
-		      "                           [--previous PACK] --out FILE.tar.gz\n"
+		      "                           [--previous PACK] [--tsa URL [--tsa-cert FILE]] --out FILE.tar.gz\n"
 		      "       evident pack verify FILE.tar.gz [--key PUBKEY] [--tsa-ca FILE]\n"
 		      "\nexit status: 0 ok, 1 error, 2 usage or invalid input, 3 verification failed\n",
 		    f);

@@ -496,10 +496,16 @@ ev_pack_export(struct ev_ledger *l, const struct ev_pack_export_opts *o,
 	rc = ev_ledger_latest_checkpoint(l, &cp, err);
 	if (rc != EV_OK && rc != EV_ENOTFOUND)
 		goto out;
-	if (rc == EV_ENOTFOUND || cp.size < pe[s.n - 1].seq) {
+	if (rc == EV_ENOTFOUND || cp.size < pe[s.n - 1].seq || o->tsa_url) {
 		if ((rc = ev_ledger_checkpoint(l, o->actor, &cp, err)) != EV_OK)
 			goto out;
 		res->fresh_checkpoint = 1;
+		if (o->tsa_url) {
+			struct ev_anchor_result ar;
+			if ((rc = ev_anchor_checkpoint(l, &cp, o->tsa_url, o->tsa_cert, o->actor, &ar,
+				 err)) != EV_OK)
+				goto out;
+		}
 	}
 	if (ev_checkpoint_verify_sig(&cp, pub) != 0) {
 		rc = ev_errf(err, EV_ECORRUPT, "checkpoint at entry %llu: bad signature",

@@ -39,6 +39,8 @@ struct ev_pack_export_opts {
 	const char *out_path;     /* the .tar.gz to write */
 	const char *previous;     /* previous pack for the consistency proof, or NULL */
 	const char *actor;        /* who exports (recorded in pack.exported) */
+	const char *tsa_url;      /* when set: always a fresh checkpoint, anchored by this TSA */
+	const char *tsa_cert;     /* CA the TSA must chain to (NULL: the token's certificate) */
 	const char *selection_text; /* human text of the selection, for index.html */
 	/* Progress now and then: done/total of the current phase ("select", "prove"). */
 	void (*progress)(const char *phase, uint64_t done, uint64_t total, void *arg);
