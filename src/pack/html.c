@@ -201,7 +201,7 @@ chart_weekly(const struct pack_view *v, struct ev_buf *out)
 	    maxv, H - B);
 	{
 		double slot = (double)(W - L - 10) / (double)nb;
-		double bw = slot * 0.4;
+		double bw = slot * 0.4 > 36 ? 36 : slot * 0.4;
 		for (size_t k = 0; k < nb; k++) {
 			double x = L + slot * (double)k + slot * 0.1;
 			double ha = (double)(H - B - T) * (double)a[k] / (double)maxv;
@@ -219,7 +219,7 @@ chart_weekly(const struct pack_view *v, struct ev_buf *out)
 				ev_time_format(lo + (int64_t)k * width, t);
 				t[10] = '\0';
 				ev_buf_addf(out, "<text x=\"%.1f\" y=\"%d\">%s</text>", x, H - B + 14,
-				    t + 5);
+				    nb <= 8 ? t : t + 5);
 			}
 		}
 	}
@@ -278,13 +278,29 @@ incidents_of(const struct pack_view *v, size_t *ni)
 	return in;
 }
 
+/* A duration as people read it: seconds, minutes, hours or days. */
+static void
+duration(struct ev_buf *out, int64_t us)
+{
+	double s = (double)us / 1e6;
+
+	if (s < 60)
+		ev_buf_addf(out, "%.0f s", s);
+	else if (s < 3600)
+		ev_buf_addf(out, "%.0f min", s / 60);
+	else if (s < 48 * 3600)
+		ev_buf_addf(out, "%.1f h", s / 3600);
+	else
+		ev_buf_addf(out, "%.1f d", s / 86400);
+}
+
 static void
 hours(struct ev_buf *out, int64_t from, int64_t to)
 {
 	if (!from || !to)
 		ev_buf_adds(out, "<span class=\"muted\">&ndash;</span>");
 	else
-		ev_buf_addf(out, "%.1f h", (double)(to - from) / (double)HOUR_US);
+		duration(out, to - from);
 }
 
 /* Horizontal bars: hours from opened to classified, notified, closed, per incident. */
@@ -292,7 +308,7 @@ static void
 chart_durations(const struct incident *in, size_t ni, struct ev_buf *out)
 {
 	const int W = 1000, L = 150, row = 42;
-	double maxh = 1;
+	double maxh = 1.0 / 3600; /* one second: the scale never divides by zero */
 	size_t shown = 0;
 	static const char *const color[3] = { "#2a9d8f", "#e9c46a", "#264653" };
 	static const char *const label[3] = { "to classify", "to notify", "to close" };
@@ -334,8 +350,13 @@ chart_durations(const struct incident *in, size_t ni, struct ev_buf *out)
 				w = 1;
 			ev_buf_addf(out,
 			    "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"11\" fill=\"%s\">"
-			    "<title>%s: %.1f h</title></rect><text x=\"%.1f\" y=\"%d\">%.1f h</text>",
-			    L, y + k * 12, w, color[k], label[k], h, (double)L + w + 4, y + k * 12 + 10, h);
+			    "<title>%s: ",
+			    L, y + k * 12, w, color[k], label[k]);
+			duration(out, t[k] - in[i].opened);
+			ev_buf_addf(out, "</title></rect><text x=\"%.1f\" y=\"%d\">%s ",
+			    (double)L + w + 4, y + k * 12 + 10, label[k]);
+			duration(out, t[k] - in[i].opened);
+			ev_buf_adds(out, "</text>");
 		}
 		shown++;
 	}
