@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/jscan.h"
 #include "util/json.h"
 #include "util/timeutil.h"
 
@@ -345,6 +346,69 @@ apply_ack(sqlite3 *db, const struct ev_entry *e, json_t *b, struct ev_err *err)
 	return step_done(db, s, err);
 }
 
+/*
+ * Fast path for alert.raised: the body is canonical JSON that evident wrote,
+ * so the members are found with the allocation-free scanner and bound as
+ * they are.  A string with escapes needs decoding: that body takes the
+ * jansson path.  Returns 1 when handled, 0 to fall back.
+ */
+static int
+apply_raised_fast(sqlite3 *db, const struct ev_entry *e, int *rc, struct ev_err *err)
+{
+	static const char *const keys[] = { "rule", "title", "severity", "source", "group", "why",
+		"tags", "log_seq", "followup_of" };
+	struct ev_jspan sp[9];
+	sqlite3_stmt *s;
+	uint64_t fo = 0;
+
+	if (ev_jscan_members(e->body, e->body_len, keys, 9, sp) != 0)
+		return 0;
+	for (int i = 0; i < 6; i++)
+		if (sp[i].p && (sp[i].type != 's' || sp[i].escaped) && !(i >= 3 && sp[i].type == 'z'))
+			return 0;
+	if (!sp[0].p || (sp[6].p && sp[6].type != 'a') || (sp[7].p && sp[7].type != 'a'))
+		return 0;
+	if (sp[8].p) {
+		if (sp[8].type != 'n' || sp[8].len > 19)
+			return 0;
+		for (size_t i = 0; i < sp[8].len; i++) {
+			if (sp[8].p[i] < '0' || sp[8].p[i] > '9')
+				return 0;
+			fo = fo * 10 + (uint64_t)(sp[8].p[i] - '0');
+		}
+	}
+	if ((s = stmt_get(db, Q_INSERT, err)) == NULL) {
+		*rc = EV_EIO;
+		return 1;
+	}
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)e->seq);
+	sqlite3_bind_int64(s, 2, e->time_us);
+	for (int i = 0; i < 6; i++) {
+		if (sp[i].p && sp[i].type == 's')
+			sqlite3_bind_text(s, i + 3, sp[i].p, (int)sp[i].len, SQLITE_STATIC);
+		else if (i == 1 || i == 5)
+			sqlite3_bind_text(s, i + 3, "", 0, SQLITE_STATIC);
+		else if (i == 2)
+			sqlite3_bind_text(s, i + 3, "medium", 6, SQLITE_STATIC);
+	}
+	sqlite3_bind_text(s, 9, sp[6].p ? sp[6].p : "[]", sp[6].p ? (int)sp[6].len : 2,
+	    SQLITE_STATIC);
+	sqlite3_bind_text(s, 10, sp[7].p ? sp[7].p : "[]", sp[7].p ? (int)sp[7].len : 2,
+	    SQLITE_STATIC);
+	if (fo)
+		sqlite3_bind_int64(s, 11, (sqlite3_int64)fo);
+	if ((*rc = step_done(db, s, err)) != EV_OK || !fo)
+		return 1;
+	if ((s = stmt_get(db, Q_FOLLOWED, err)) == NULL) {
+		*rc = EV_EIO;
+		return 1;
+	}
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)fo);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)e->seq);
+	*rc = step_done(db, s, err);
+	return 1;
+}
+
 static int
 alerts_apply(sqlite3 *db, const struct ev_entry *e, struct ev_err *err)
 {
@@ -354,6 +418,8 @@ alerts_apply(sqlite3 *db, const struct ev_entry *e, struct ev_err *err)
 
 	if (!raised && strcmp(e->kind, "alert.acknowledged") != 0)
 		return EV_OK;
+	if (raised && apply_raised_fast(db, e, &rc, err))
+		return rc;
 	if ((b = json_loadb(e->body, e->body_len, 0, NULL)) == NULL)
 		return EV_OK; /* the ledger only stores objects; keep going on anything else */
 	rc = raised ? apply_raised(db, e, b, err) : apply_ack(db, e, b, err);

@@ -271,6 +271,11 @@ struct tail {
 	int started;
 	int from_start;
 	struct ev_lines lb;
+	/* The file's first bytes as last read: copytruncate followed by new writes
+	 * beyond the old offset shows up as different first bytes, not as a
+	 * smaller size. */
+	char fp[256];
+	size_t fplen;
 };
 
 struct ev_intake {
@@ -777,6 +782,7 @@ tail_open(struct tail *t)
 	t->dev = sb.st_dev;
 	t->ino = sb.st_ino;
 	t->off = 0;
+	t->fplen = 0;
 	/* A file present when the daemon starts is followed from its end (like tail -f)
 	 * unless told otherwise; a file that appears later is read from its start. */
 	if (!t->started && !t->from_start)
@@ -804,6 +810,24 @@ tail_read(struct tail *t, size_t limit)
 		done += (size_t)n;
 		ev_lines_feed(&t->lb, buf, (size_t)n, tail_line, t);
 	}
+	if (t->fd >= 0 && t->fplen < sizeof(t->fp) && (off_t)t->fplen < t->off) {
+		ssize_t n = pread(t->fd, t->fp, sizeof(t->fp) < (size_t)t->off ? sizeof(t->fp)
+									  : (size_t)t->off, 0);
+		t->fplen = n > 0 ? (size_t)n : 0;
+	}
+}
+
+/* 1 when the first bytes of the open file are no longer what was read. */
+static int
+tail_rewritten(struct tail *t)
+{
+	char now[sizeof(t->fp)];
+	ssize_t n;
+
+	if (t->fplen == 0)
+		return 0;
+	n = pread(t->fd, now, t->fplen, 0);
+	return n != (ssize_t)t->fplen || memcmp(now, t->fp, t->fplen) != 0;
 }
 
 static void
@@ -815,6 +839,13 @@ tail_check(struct tail *t, int drain)
 		tail_open(t);
 		if (t->fd < 0)
 			return;
+	}
+	if (tail_rewritten(t)) {
+		/* copytruncate, then more than the old size written before we looked. */
+		ev_lines_finish(&t->lb, tail_line, t);
+		t->off = 0;
+		t->fplen = 0;
+		t->in->st.tail_truncations++;
 	}
 	tail_read(t, drain ? 0 : (8u << 20));
 	if (stat(t->path, &sb) != 0)
@@ -834,6 +865,7 @@ tail_check(struct tail *t, int drain)
 		/* copytruncate: the file was copied and cut; whatever it holds now is new. */
 		ev_lines_finish(&t->lb, tail_line, t);
 		t->off = 0;
+		t->fplen = 0;
 		t->in->st.tail_truncations++;
 		tail_read(t, drain ? 0 : (8u << 20));
 	}
