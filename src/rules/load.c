@@ -212,9 +212,9 @@ str(struct loader *L, yaml_node_t *n, const char *what)
 	return rl_strndup(&L->r->arena, s, len);
 }
 
-/* Look a key up in a mapping node. */
+/* Look a key up in a mapping node; *keyline (may be NULL) gets the key's line. */
 static yaml_node_t *
-mget(struct loader *L, yaml_node_t *m, const char *key)
+mget_at(struct loader *L, yaml_node_t *m, const char *key, unsigned *keyline)
 {
 	if (!m || m->type != YAML_MAPPING_NODE)
 		return NULL;
@@ -223,11 +223,20 @@ mget(struct loader *L, yaml_node_t *m, const char *key)
 		size_t len;
 		if (is_scalar(k)) {
 			const char *s = sval(k, &len);
-			if (seq(s, len, key))
+			if (seq(s, len, key)) {
+				if (keyline)
+					*keyline = nline(k);
 				return node(L, p->value);
+			}
 		}
 	}
 	return NULL;
+}
+
+static yaml_node_t *
+mget(struct loader *L, yaml_node_t *m, const char *key)
+{
+	return mget_at(L, m, key, NULL);
 }
 
 /* A string or a list of strings into an arena array. */
@@ -1078,15 +1087,15 @@ parse_condition(struct loader *L, struct rl_rule *ru, const char *s, size_t len,
 /* ------------------------------------------------------------ rules */
 
 static int
-parse_detection(struct loader *L, struct rl_rule *ru, yaml_node_t *det)
+parse_detection(struct loader *L, struct rl_rule *ru, yaml_node_t *det, unsigned det_line)
 {
 	struct ev_rules *r = L->r;
 	yaml_node_t *cond = NULL;
-	unsigned cond_line = nline(det);
+	unsigned cond_line = det_line;
 	size_t np;
 
 	if (det == NULL || det->type != YAML_MAPPING_NODE) {
-		lerr(L, nline(det), 0, "detection must be a map");
+		lerr(L, det_line, 0, "detection must be a map");
 		return -1;
 	}
 	np = (size_t)(det->data.mapping.pairs.top - det->data.mapping.pairs.start);
@@ -1126,7 +1135,7 @@ parse_detection(struct loader *L, struct rl_rule *ru, yaml_node_t *det)
 			ru->nsel++;
 	}
 	if (cond == NULL) {
-		lerr(L, nline(det), 0, "detection has no condition");
+		lerr(L, det_line, 0, "detection has no condition");
 		return -1;
 	}
 	if (ru->bad)
@@ -1192,7 +1201,7 @@ parse_timespan(const char *s, int64_t *us)
 }
 
 static int
-parse_correlation(struct loader *L, struct rl_rule *ru, yaml_node_t *cn)
+parse_correlation(struct loader *L, struct rl_rule *ru, yaml_node_t *cn, unsigned cline)
 {
 	struct ev_rules *r = L->r;
 	struct rl_corr *c;
@@ -1200,14 +1209,14 @@ parse_correlation(struct loader *L, struct rl_rule *ru, yaml_node_t *cn)
 	const char *s;
 
 	if (cn == NULL || cn->type != YAML_MAPPING_NODE) {
-		lerr(L, nline(cn), 0, "correlation must be a map");
+		lerr(L, cline, 0, "correlation must be a map");
 		return -1;
 	}
 	c = ru->corr = rl_alloc(&r->arena, sizeof(*c));
 	/* type */
 	n = mget(L, cn, "type");
 	if (n == NULL) {
-		lerr(L, nline(cn), 0, "correlation has no type");
+		lerr(L, cline, 0, "correlation has no type");
 		return -1;
 	}
 	if ((s = str(L, n, "correlation type")) == NULL)
@@ -1231,7 +1240,7 @@ parse_correlation(struct loader *L, struct rl_rule *ru, yaml_node_t *cn)
 	/* rules */
 	n = mget(L, cn, "rules");
 	if (n == NULL) {
-		lerr(L, nline(cn), 0, "correlation has no rules");
+		lerr(L, cline, 0, "correlation has no rules");
 		return -1;
 	}
 	c->refline = nline(n);
@@ -1254,7 +1263,7 @@ parse_correlation(struct loader *L, struct rl_rule *ru, yaml_node_t *cn)
 	/* timespan */
 	n = mget(L, cn, "timespan");
 	if (n == NULL) {
-		lerr(L, nline(cn), 0, "correlation has no timespan");
+		lerr(L, cline, 0, "correlation has no timespan");
 		return -1;
 	}
 	if ((c->span_text = str(L, n, "timespan")) == NULL)
@@ -1406,7 +1415,7 @@ parse_correlation(struct loader *L, struct rl_rule *ru, yaml_node_t *cn)
 		c->cond_text = rl_strndup(&r->arena, txt.p ? txt.p : "", txt.len);
 		ev_buf_free(&txt);
 	} else if (c->type == CT_EVENT_COUNT || c->type == CT_VALUE_COUNT) {
-		lerr(L, nline(cn), 0, "%s correlation needs a condition",
+		lerr(L, cline, 0, "%s correlation needs a condition",
 		    c->type == CT_EVENT_COUNT ? "event_count" : "value_count");
 		return -1;
 	} else {
@@ -1455,6 +1464,7 @@ parse_document(struct loader *L, yaml_node_t *root, const char *stem, unsigned d
 	struct ev_rules *r = L->r;
 	struct rl_rule *ru;
 	yaml_node_t *n, *det, *corr;
+	unsigned det_line = 0, corr_line = 0;
 
 	if (root == NULL)
 		return;
@@ -1526,16 +1536,16 @@ parse_document(struct loader *L, yaml_node_t *root, const char *stem, unsigned d
 				ru->service = str(L, x, "logsource.service");
 		}
 	}
-	det = mget(L, root, "detection");
-	corr = mget(L, root, "correlation");
+	det = mget_at(L, root, "detection", &det_line);
+	corr = mget_at(L, root, "correlation", &corr_line);
 	if (det && corr) {
 		lerr(L, nline(corr), 0, "a rule has either detection or correlation, not both");
 	} else if (det) {
 		if (mget(L, root, "logsource") == NULL)
 			lerr(L, nline(root), 0, "rule has no logsource");
-		parse_detection(L, ru, det);
+		parse_detection(L, ru, det, det_line);
 	} else if (corr) {
-		parse_correlation(L, ru, corr);
+		parse_correlation(L, ru, corr, corr_line);
 	} else {
 		lerr(L, nline(root), 0, "rule has neither detection nor correlation");
 	}
