@@ -466,6 +466,10 @@ inc_assess(struct ev_cli *cli, int argc, char **argv)
 		}
 		memcpy(key, a, (size_t)(eq - a));
 		key[eq - a] = '\0';
+		if (strspn(key, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(key)) {
+			rc = ev_cli_usage(cli, "--answer %s: not a question key (a-z 0-9 _ -)", key);
+			goto bad;
+		}
 		if ((rc = text_ok(cli, "answer", eq + 1)) != 0)
 			goto bad;
 		if (json_object_get(ans, key)) {

@@ -547,21 +547,23 @@ time_json(int64_t us)
 	return json_string(t);
 }
 
-/* Column i as JSON: NULL -> null, integer columns named in times -> RFC 3339. */
+enum col_kind { COL_PLAIN, COL_TIME, COL_JSON };
+
+/* Column i as JSON: NULL -> null, time columns -> RFC 3339, JSON columns -> JSON. */
 static json_t *
-col_json(sqlite3_stmt *st, int i, int is_time)
+col_json(sqlite3_stmt *st, int i, enum col_kind kind)
 {
 	switch (sqlite3_column_type(st, i)) {
 	case SQLITE_NULL:
 		return json_null();
 	case SQLITE_INTEGER:
-		if (is_time)
+		if (kind == COL_TIME)
 			return time_json(sqlite3_column_int64(st, i));
 		return json_integer(sqlite3_column_int64(st, i));
 	default: {
 		const char *s = ev_inc_col(st, i);
-		/* Stored JSON arrays (answers, actions) come back as JSON. */
-		if (s[0] == '[' || s[0] == '{') {
+		/* Only the columns the projector stores as JSON (never free text). */
+		if (kind == COL_JSON) {
 			json_t *v = json_loads(s, 0, NULL);
 			if (v)
 				return v;
@@ -571,16 +573,20 @@ col_json(sqlite3_stmt *st, int i, int is_time)
 	}
 }
 
-static int
-is_time_col(const char *name)
+static enum col_kind
+col_kind(const char *name)
 {
 	static const char *const t[] = { "time", "opened_at", "aware_at", "closed_at", "started",
 		"due", "warn", "stopped", "sent_at", "approved_at", NULL };
+	static const char *const j[] = { "answers", "met", "missing", "actions", NULL };
 
 	for (int i = 0; t[i]; i++)
 		if (strcmp(name, t[i]) == 0)
-			return 1;
-	return 0;
+			return COL_TIME;
+	for (int i = 0; j[i]; i++)
+		if (strcmp(name, j[i]) == 0)
+			return COL_JSON;
+	return COL_PLAIN;
 }
 
 /* Rows of a query as an array of objects keyed by column name. */
@@ -599,7 +605,7 @@ rows_json(sqlite3 *db, const char *sql, const char *id, json_t **out, struct ev_
 		json_t *o = json_object();
 		for (int i = 0; i < sqlite3_column_count(st); i++) {
 			const char *name = sqlite3_column_name(st, i);
-			json_object_set_new(o, name, col_json(st, i, is_time_col(name)));
+			json_object_set_new(o, name, col_json(st, i, col_kind(name)));
 		}
 		json_array_append_new(arr, o);
 	}

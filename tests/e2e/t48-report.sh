@@ -41,4 +41,7 @@ t_like "measures quoted" "key revoked" "$(out)"
 t_like "affected persons still missing" "MISSING: Affected persons informed" "$(out)"
 t_ok "notification draft" $E incident report "$ID" --form nis2-notification --json
 t_like "IoCs missing" "Indicators of compromise" "$(out | jq -r '.missing | join(",")')"
+t_ok "a note that looks like JSON" $E --actor bob incident act "$ID" --type decision --note '["not","json"]'
+t_is "stays a string in show --json" string \
+	"$($E incident show "$ID" --json | jq -r '.actions[-1].note | type')"
 t_done
