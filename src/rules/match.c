@@ -411,20 +411,15 @@ rl_capture(struct ev_rules *r, struct rl_rule *ru, const char *name, struct ev_b
 						continue;
 					if ((text = rl_field(r, it->field, &n)) == NULL)
 						continue;
-					pcre2_match_data *md = pcre2_match_data_create_from_pattern(v->re,
-					    NULL);
-					if (md == NULL)
-						continue;
-					if (pcre2_match(v->re, (PCRE2_SPTR)text, n, 0, 0, md, NULL) >= 0 &&
-					    pcre2_substring_get_byname(md, (PCRE2_SPTR)name, &sub, &sl) ==
-						0) {
+					if (pcre2_match(v->re, (PCRE2_SPTR)text, n, 0, 0, r->md_cap, NULL) >=
+						0 &&
+					    pcre2_substring_get_byname(r->md_cap, (PCRE2_SPTR)name, &sub,
+						&sl) == 0) {
 						ev_buf_reset(out);
 						ev_buf_add(out, sub, sl);
 						pcre2_substring_free(sub);
-						pcre2_match_data_free(md);
 						return 0;
 					}
-					pcre2_match_data_free(md);
 				}
 			}
 		}
@@ -628,8 +623,15 @@ lit_add(struct ev_rules *r, uint32_t field, const char *s, size_t n, uint32_t ru
 	struct rl_lit *l = NULL;
 	char tmp[512];
 
-	if (n > sizeof(tmp))
-		n = sizeof(tmp); /* a prefix of a literal is required too */
+	if (n > RL_MAX_LIT) {
+		/*
+		 * Any part of a required literal is required too; the last bytes
+		 * are usually the distinctive ones ("...COMMAND=/usr/sbin/nft") and
+		 * short literals keep the automaton small.
+		 */
+		s += n - RL_MAX_LIT;
+		n = RL_MAX_LIT;
+	}
 	for (size_t i = 0; i < n; i++)
 		tmp[i] = (char)lower_tab[(unsigned char)s[i]];
 	for (size_t i = 0; i < r->nlits; i++) {
@@ -669,7 +671,7 @@ ac_build(struct ev_rules *r, struct rl_ac *ac)
 
 	memset(ac->cls, 0, sizeof(ac->cls));
 	for (size_t i = 0; i < r->nlits; i++) {
-		if (r->lits[i].field != ac->field)
+		if (ac->field != RL_NONE && r->lits[i].field != ac->field)
 			continue;
 		nlits++;
 		cap += (uint32_t)r->lits[i].n;
@@ -693,7 +695,7 @@ ac_build(struct ev_rules *r, struct rl_ac *ac)
 		ac->outlit[i] = ac->dict[i] = ac->term[i] = RL_NONE;
 	for (size_t i = 0; i < r->nlits; i++) {
 		uint32_t s = 0;
-		if (r->lits[i].field != ac->field)
+		if (ac->field != RL_NONE && r->lits[i].field != ac->field)
 			continue;
 		for (size_t k = 0; k < r->lits[i].n; k++) {
 			unsigned c = ac->cls[(unsigned char)r->lits[i].s[k]];
@@ -745,6 +747,7 @@ rl_compile(struct ev_rules *r)
 	r->fc_val = ev_xcalloc(r->nfields ? r->nfields : 1, sizeof(*r->fc_val));
 	r->fc_len = ev_xcalloc(r->nfields ? r->nfields : 1, sizeof(*r->fc_len));
 	r->md = pcre2_match_data_create(1, NULL);
+	r->md_cap = pcre2_match_data_create(64, NULL);
 	r->cand = ev_xmalloc((r->nrules ? r->nrules : 1) * sizeof(*r->cand));
 	r->always = ev_xmalloc((r->nrules ? r->nrules : 1) * sizeof(*r->always));
 	for (size_t i = 0; i < r->nrules; i++) {
@@ -776,6 +779,10 @@ rl_compile(struct ev_rules *r)
 	}
 	for (size_t k = 0; k < r->nacs; k++)
 		ac_build(r, &r->acs[k]);
+	if (r->nlits) {
+		r->acall.field = RL_NONE;
+		ac_build(r, &r->acall);
+	}
 	r->compiled = 1;
 	return 0;
 }
@@ -805,6 +812,45 @@ ac_scan(struct ev_rules *r, const struct rl_ac *ac, const char *s, size_t n)
 		for (uint32_t t = ac->term[st]; t != RL_NONE; t = ac->dict[t])
 			if (ac->outlit[t] != RL_NONE)
 				mark(r, ac->outlit[t]);
+	}
+}
+
+/*
+ * One pass over the raw line finds the literals of every field whose value
+ * lies inside the raw line (the parsers point fields into the line): a
+ * literal seen anywhere in the line is a superset of one seen in the field,
+ * which is all a prefilter needs.  Fields outside the line (decoded JSON
+ * strings, events built elsewhere) are scanned on their own afterwards.
+ */
+static int
+field_inside_raw(struct ev_rules *r, uint32_t fid, int *absent)
+{
+	size_t n;
+	const char *v = rl_field(r, fid, &n);
+	const char *raw = r->cur->raw;
+
+	*absent = v == NULL;
+	return v != NULL && v >= raw && v + n <= raw + r->cur->raw_len;
+}
+
+static void
+ac_scan_raw(struct ev_rules *r, const struct rl_ac *ac, const char *s, size_t n)
+{
+	uint32_t st = 0;
+	const uint32_t *delta = ac->delta;
+	unsigned ncls = ac->ncls;
+
+	for (size_t i = 0; i < n; i++) {
+		st = delta[(size_t)st * ncls + ac->cls[(unsigned char)s[i]]];
+		for (uint32_t t = ac->term[st]; t != RL_NONE; t = ac->dict[t]) {
+			uint32_t lit = ac->outlit[t];
+			int absent;
+			if (lit == RL_NONE)
+				continue;
+			if (r->lits[lit].field == RL_FIELD_RAW ||
+			    field_inside_raw(r, r->lits[lit].field, &absent))
+				mark(r, lit);
+		}
 	}
 }
 
@@ -909,11 +955,25 @@ ev_rules_match(struct ev_rules *r, const struct ev_event *ev,
 	r->cur = ev;
 	r->cur_time = 0;
 	r->ncand = 0;
-	for (size_t k = 0; k < r->nacs; k++) {
-		size_t n;
-		const char *s = rl_field(r, r->acs[k].field, &n);
-		if (s)
-			ac_scan(r, &r->acs[k], s, n);
+	if (ev->raw && r->nlits) {
+		ac_scan_raw(r, &r->acall, ev->raw, ev->raw_len);
+		for (size_t k = 0; k < r->nacs; k++) {
+			size_t n;
+			int absent;
+			const char *s;
+			if (r->acs[k].field == RL_FIELD_RAW ||
+			    field_inside_raw(r, r->acs[k].field, &absent) || absent)
+				continue;
+			if ((s = rl_field(r, r->acs[k].field, &n)) != NULL)
+				ac_scan(r, &r->acs[k], s, n);
+		}
+	} else {
+		for (size_t k = 0; k < r->nacs; k++) {
+			size_t n;
+			const char *s = rl_field(r, r->acs[k].field, &n);
+			if (s)
+				ac_scan(r, &r->acs[k], s, n);
+		}
 	}
 	for (size_t i = 0; i < r->nalways; i++) {
 		struct rl_rule *ru = r->rules[r->always[i]];
@@ -957,6 +1017,7 @@ ev_rules_free(struct ev_rules *r)
 		pcre2_code_free(r->codes[i]);
 	free(r->codes);
 	pcre2_match_data_free(r->md);
+	pcre2_match_data_free(r->md_cap);
 	for (size_t i = 0; i < r->nlits; i++)
 		free(r->lits[i].rules);
 	free(r->lits);
@@ -967,6 +1028,10 @@ ev_rules_free(struct ev_rules *r)
 		free(r->acs[k].dict);
 	}
 	free(r->acs);
+	free(r->acall.delta);
+	free(r->acall.term);
+	free(r->acall.outlit);
+	free(r->acall.dict);
 	for (size_t i = 0; i < r->nsvcs; i++) {
 		for (size_t k = 0; k < r->svcs[i].nnames; k++)
 			free(r->svcs[i].names[k]);

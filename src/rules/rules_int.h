@@ -30,6 +30,7 @@
 #define RL_MAX_SEQS 100               /* contributing seqs kept per group */
 #define RL_MAX_DISTINCT 10000         /* value_count threshold evident accepts */
 #define RL_MAX_DIR_DEPTH 16           /* directory recursion */
+#define RL_MAX_LIT 16                 /* bytes of a literal the prefilter looks for */
 
 #define RL_NONE UINT32_MAX
 #define RL_FIELD_RAW 0u               /* field id 0: the keyword text (raw line) */
@@ -205,15 +206,17 @@ struct ev_rules {
 	/* prefilter */
 	struct rl_lit *lits;
 	size_t nlits, caplits;
-	struct rl_ac *acs;
+	struct rl_ac *acs;          /* one per field with literals */
 	size_t nacs;
+	struct rl_ac acall;         /* every literal: one pass over the raw line */
 	uint32_t *always;
 	size_t nalways;
 	uint32_t *cand;
 	size_t ncand, capcand;
 	int compiled;
 	/* regex */
-	pcre2_match_data *md;
+	pcre2_match_data *md;       /* matching: no captures needed */
+	pcre2_match_data *md_cap;   /* captures for group-by (64 groups)*/
 	pcre2_code **codes;
 	size_t ncodes, capcodes;
 	/* services */
