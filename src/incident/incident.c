@@ -504,6 +504,8 @@ ev_incident_record(struct ev_ledger *l, const struct ev_profiles *p, const char 
 
 	if (actor == NULL || *actor == '\0')
 		return ev_errf(err, EV_EINVAL, "every step needs an actor (--actor NAME)");
+	if ((rc = ev_inc_check_body(kind, body, 0, err)) != EV_OK)
+		return rc;
 	if ((rc = ev_ledger_begin(l, err)) != EV_OK)
 		return rc;
 	if (strcmp(kind, "incident.opened") == 0)

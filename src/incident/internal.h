@@ -22,6 +22,13 @@ int ev_inc_query(sqlite3 *db, sqlite3_stmt **st, struct ev_err *err, const char 
 /* Column text or "" (never NULL). */
 const char *ev_inc_col(sqlite3_stmt *st, int i);
 
+/*
+ * Check an incident.* body: known kind, known keys, types, enumerations,
+ * sizes.  stored = 0 for what a caller hands in (fields evident computes are
+ * refused), 1 for a stored entry (projector).  EV_EINVAL naming the field.
+ */
+int ev_inc_check_body(const char *kind, const json_t *body, int stored, struct ev_err *err);
+
 /* Stage ranks 1..7 and their names. */
 #define EV_STAGE_DETECT 1
 #define EV_STAGE_CLASSIFY 2

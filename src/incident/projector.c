@@ -749,6 +749,8 @@ apply_incident(sqlite3 *db, const struct ev_entry *e, const json_t *b, struct ev
 	struct inc in;
 	int rc, rank = 0;
 
+	if ((rc = ev_inc_check_body(e->kind, b, 1, err)) != EV_OK)
+		return rc;
 	if ((rc = load(db, e->subject, &in, err)) != EV_OK)
 		return rc;
 	if (strcmp(e->kind, "incident.opened") == 0) {

@@ -42,6 +42,12 @@ ID2=$(out)
 t_exit "raw append of a close without review refused" 1 $E --actor mallory append \
 	--kind incident.closed --subject "$ID2" --body '{}'
 t_like "by the projector's rule" "cannot close $ID2" "$(err)"
+t_exit "raw append with a bad severity refused (projector checks bodies)" 2 $E --actor mallory append \
+	--kind incident.classified --subject "$ID2" \
+	--body '{"severity":"severe","category":"c","significant":"yes","reason":"r"}'
+t_like "names the field" '"severity"' "$(err)"
+t_exit "raw append with an unknown field refused" 2 $E --actor mallory append \
+	--kind incident.escalated --subject "$ID2" --body '{"to":"x","reason":"y","extra":1}'
 t_exit "review needs an action" 2 $E --actor bob incident review "$ID2" --root-cause x \
 	--vulnerability-exposure y
 t_exit "--approve with review fields is a usage error" 2 $E --actor bob incident review "$ID2" \

@@ -86,6 +86,18 @@ main(void)
 		  "{\"severity\":\"high\",\"category\":\"a\",\"significant\":\"yes\",\"reason\":\"r\"}",
 		  NULL, &err) == EV_ENOTFOUND,
 	    "unknown incident: EV_ENOTFOUND");
+	CHECK(rec(l, p, "incident.classified", id, "mallory",
+		  "{\"severity\":\"high\",\"category\":\"a\",\"significant\":\"no\",\"reason\":\"r\","
+		  "\"clocks\":{\"start\":[],\"stop\":[]}}",
+		  NULL, &err) == EV_EINVAL,
+	    "a caller cannot forge clock starts or stops: %s", err.msg);
+	CHECK(rec(l, p, "incident.classified", id, "mallory",
+		  "{\"severity\":\"severe\",\"category\":\"a\",\"significant\":\"no\",\"reason\":\"r\"}",
+		  NULL, &err) == EV_EINVAL,
+	    "bad severity refused by the library: %s", err.msg);
+	CHECK(rec(l, p, "incident.assessed", id, "mallory",
+		  "{\"answers\":{},\"derived\":\"yes\"}", NULL, &err) == EV_EINVAL,
+	    "derived significance cannot be given: %s", err.msg);
 	CHECK(rec(l, p, "incident.closed", id, "alice", "{}", NULL, &err) == EV_ESTATE,
 	    "close without review: EV_ESTATE");
 	CHECK(strstr(err.msg, "no post-incident review") != NULL, "message: %s", err.msg);
