@@ -665,8 +665,12 @@ ev_ledger_checkpoint(struct ev_ledger *l, const char *actor, struct ev_checkpoin
 
 	if (l->key == NULL)
 		return ev_errf(err, EV_EDENIED, "the signing key is not loaded");
-	if ((rc = ev_key_load_public(l->dir, pub, err)) != EV_OK)
-		return rc;
+	if ((rc = ev_key_load_public(l->dir, pub, err)) != EV_OK) {
+		/* The ledger is intact; it is the key file that cannot be used (exit 1, not 3). */
+		if (rc == EV_ECORRUPT && err)
+			err->code = EV_EIO;
+		return rc == EV_ECORRUPT ? EV_EIO : rc;
+	}
 	if (own && (rc = ev_store_begin(l->st, err)) != EV_OK)
 		return rc;
 	if ((rc = sync_frontier(l, &last, &lt, err)) != EV_OK)
@@ -681,6 +685,12 @@ ev_ledger_checkpoint(struct ev_ledger *l, const char *actor, struct ev_checkpoin
 	ev_checkpoint_note(cp, &note);
 	if ((rc = ev_key_sign(l->key, note.p, note.len, cp->sig, err)) != EV_OK)
 		goto fail;
+	/* A signature key.pub cannot check would be recorded for good and never verify. */
+	if (ev_key_verify(pub, note.p, note.len, cp->sig) != 0) {
+		rc = ev_errf(err, EV_EIO, "signing key %s/key.pem does not match %s/key.pub", l->dir,
+		    l->dir);
+		goto fail;
+	}
 	ev_hex_encode(cp->root, EV_HASH_LEN, root);
 	ev_b64_encode(cp->sig, 64, sig);
 	ev_time_format(cp->time_us, t);
