@@ -137,6 +137,17 @@ chmod 0600 "$EVIDENT_DATA/key.pem"
 rm "$EVIDENT_DATA/key.pem"
 refused "key file missing: checkpoint" 1 "$EVIDENT" checkpoint
 cp -p "$T/key.pem.good" "$EVIDENT_DATA/key.pem"
+cp -p "$EVIDENT_DATA/key.pub" "$T/key.pub.good"
+printf 'garbage\n' >"$EVIDENT_DATA/key.pub"
+refused "garbage public key file: checkpoint" 1 "$EVIDENT" checkpoint
+t_like "garbage public key file: the message names it" 'key\.pub' "$(err)"
+# key.pub of another installation: signing must not record a checkpoint that
+# could never verify (the ledger is append-only: it would stay for good).
+"$EVIDENT" --data "$T/other" init >/dev/null
+cp "$T/other/key.pub" "$EVIDENT_DATA/key.pub"
+refused "key.pub of another installation: checkpoint" 1 "$EVIDENT" checkpoint
+t_like "key.pub of another installation: says they do not match" 'does not match' "$(err)"
+cp -p "$T/key.pub.good" "$EVIDENT_DATA/key.pub"
 t_ok "with the key restored, checkpoint works again" "$EVIDENT" checkpoint
 t_ok "and after all of that the ledger verifies" "$EVIDENT" verify
 t_like "with exactly the entries that were accepted" "ok: $(count) entries" "$(out)"
