@@ -15,6 +15,7 @@
 #include "alerts/alerts.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -165,7 +166,16 @@ static const char *const q_sql[Q__MAX] = {
 	[Q_FOLLOWED] = "UPDATE alerts SET followup_id = ?2 WHERE id = ?1 AND followup_id IS NULL",
 };
 
+/*
+ * Per-connection statement cache.  apply runs only inside a write
+ * transaction, which SQLite grants one connection at a time, but HTTP workers
+ * own connections in several threads: the mutex keeps the table itself safe.
+ * A connection's statements are used only by the thread inside its
+ * transaction.  setup (a new connection) forgets whatever a closed one at the
+ * same address left; reset finalises the live connection's own.
+ */
 #define CACHE_SLOTS 8
+static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct {
 	sqlite3 *db;
 	sqlite3_stmt *st[Q__MAX];
@@ -173,7 +183,7 @@ static struct {
 
 /* Forget the statements of db; finalise them only when they belong to this live connection. */
 static void
-cache_forget(sqlite3 *db, int finalize)
+cache_forget_locked(sqlite3 *db, int finalize)
 {
 	for (int i = 0; i < CACHE_SLOTS; i++) {
 		if (cache[i].db != db)
@@ -187,8 +197,29 @@ cache_forget(sqlite3 *db, int finalize)
 	}
 }
 
+static void
+cache_forget(sqlite3 *db, int finalize)
+{
+	pthread_mutex_lock(&cache_mu);
+	cache_forget_locked(db, finalize);
+	pthread_mutex_unlock(&cache_mu);
+}
+
+static sqlite3_stmt *stmt_get_locked(sqlite3 *db, int q, struct ev_err *err);
+
 static sqlite3_stmt *
 stmt_get(sqlite3 *db, int q, struct ev_err *err)
+{
+	sqlite3_stmt *s;
+
+	pthread_mutex_lock(&cache_mu);
+	s = stmt_get_locked(db, q, err);
+	pthread_mutex_unlock(&cache_mu);
+	return s;
+}
+
+static sqlite3_stmt *
+stmt_get_locked(sqlite3 *db, int q, struct ev_err *err)
 {
 	int slot = -1, free_slot = -1;
 
@@ -201,7 +232,7 @@ stmt_get(sqlite3 *db, int q, struct ev_err *err)
 	if (slot < 0) {
 		if (free_slot < 0)
 			free_slot = 0; /* more connections than slots: the oldest loses its cache */
-		cache_forget(cache[free_slot].db, 1);
+		cache_forget_locked(cache[free_slot].db, 1);
 		slot = free_slot;
 		cache[slot].db = db;
 	}

@@ -14,6 +14,7 @@
 #include "ingest/ingest.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,14 +77,23 @@ static const char *const q_sql[Q__MAX] = {
 		  " changed_us = ?5, seq = ?6 WHERE ?4 = 0",
 };
 
+/*
+ * Per-connection statement cache.  apply runs only inside a write
+ * transaction, which SQLite grants one connection at a time, but HTTP workers
+ * own connections in several threads: the mutex keeps the table itself safe.
+ * A connection's statements are used only by the thread inside its
+ * transaction.  setup (a new connection) forgets whatever a closed one at the
+ * same address left; reset finalises the live connection's own.
+ */
 #define CACHE_SLOTS 8
+static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct {
 	sqlite3 *db;
 	sqlite3_stmt *st[Q__MAX];
 } cache[CACHE_SLOTS];
 
 static void
-cache_forget(sqlite3 *db, int finalize)
+cache_forget_locked(sqlite3 *db, int finalize)
 {
 	for (int i = 0; i < CACHE_SLOTS; i++) {
 		if (cache[i].db != db)
@@ -97,8 +107,29 @@ cache_forget(sqlite3 *db, int finalize)
 	}
 }
 
+static void
+cache_forget(sqlite3 *db, int finalize)
+{
+	pthread_mutex_lock(&cache_mu);
+	cache_forget_locked(db, finalize);
+	pthread_mutex_unlock(&cache_mu);
+}
+
+static sqlite3_stmt *stmt_get_locked(sqlite3 *db, int q, struct ev_err *err);
+
 static sqlite3_stmt *
 stmt_get(sqlite3 *db, int q, struct ev_err *err)
+{
+	sqlite3_stmt *s;
+
+	pthread_mutex_lock(&cache_mu);
+	s = stmt_get_locked(db, q, err);
+	pthread_mutex_unlock(&cache_mu);
+	return s;
+}
+
+static sqlite3_stmt *
+stmt_get_locked(sqlite3 *db, int q, struct ev_err *err)
 {
 	int slot = -1, free_slot = -1;
 
@@ -111,7 +142,7 @@ stmt_get(sqlite3 *db, int q, struct ev_err *err)
 	if (slot < 0) {
 		if (free_slot < 0)
 			free_slot = 0;
-		cache_forget(cache[free_slot].db, 1);
+		cache_forget_locked(cache[free_slot].db, 1);
 		slot = free_slot;
 		cache[slot].db = db;
 	}
