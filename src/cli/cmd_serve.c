@@ -12,6 +12,12 @@
  * committed before exit.  Anything refused is counted in the stats line
  * (every --stats-every, and at shutdown).
  *
+ * File tails keep their positions in DATA/tails.state after each commit, so a
+ * restarted daemon resumes where it stopped (a file that is new since then is
+ * read from its start).  A part that starts threads (HTTP) must start them
+ * after ev_loop_new, which blocks SIGTERM/SIGINT for the signalfd: threads
+ * inherit the mask, so the signal reaches the loop and not a worker.
+ *
  * Exit: 0 after a clean shutdown, 1 when accepted lines could not be
  * recorded at shutdown (the message says how many), 2 on bad options.
  */
@@ -73,6 +79,8 @@ flush(struct serve *s)
 		ev_intake_flush_failed(s->in, &err);
 		return -1;
 	}
+	if (ev_intake_save_state(s->in) != 0)
+		slogf("cannot write the tail positions file (tails may re-read or skip after a restart)");
 	return 0;
 }
 
@@ -279,6 +287,12 @@ cmd_serve(struct ev_cli *cli, int argc, char **argv)
 		goto out;
 	}
 	ev_intake_new(lp, s.p, (size_t)max_queue, slog, NULL, &s.in);
+	{
+		struct ev_buf sp = EV_BUF_INIT;
+		ev_buf_addf(&sp, "%s/tails.state", ev_ledger_dir(s.l));
+		ev_intake_tail_state(s.in, sp.p);
+		ev_buf_free(&sp);
+	}
 	if (!no_udp && udp.n == 0) {
 		udp.v = ev_xrealloc(udp.v, sizeof(char *));
 		udp.v[udp.n++] = "127.0.0.1:5514";

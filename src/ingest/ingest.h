@@ -181,6 +181,13 @@ int ev_intake_tcp(struct ev_intake *in, const char *source, const char *addr, ch
 /* from_start: read an existing file from its beginning (default: its end). */
 int ev_intake_tail(struct ev_intake *in, const char *source, const char *path, int from_start,
     struct ev_err *err);
+/*
+ * Keep tail positions in path (call before ev_intake_tail): a restarted
+ * daemon resumes where the last commit ended instead of at the file's end.
+ */
+void ev_intake_tail_state(struct ev_intake *in, const char *path);
+/* Write the positions; only when nothing is queued (every line read is recorded). */
+int ev_intake_save_state(struct ev_intake *in);
 /* Read everything the kernel and the files hold right now (at shutdown). */
 void ev_intake_drain(struct ev_intake *in);
 void ev_intake_get_stats(const struct ev_intake *in, struct ev_intake_stats *st);

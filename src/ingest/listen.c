@@ -291,6 +291,7 @@ struct ev_intake {
 	struct tail *tails;
 	size_t ntails;
 	int paused;
+	char *state_path; /* tail offsets survive restarts (ev_intake_tail_state) */
 	struct ev_intake_stats st;
 	char *dgram;
 	const char *cur_source; /* for the line callbacks */
@@ -403,6 +404,7 @@ ev_intake_free(struct ev_intake *in)
 	}
 	free(in->ls);
 	free(in->tails);
+	free(in->state_path);
 	free(in->dgram);
 	free(in);
 }
@@ -881,6 +883,112 @@ tail_timer(struct ev_loop *lp, int64_t now, void *arg)
 			tail_check(&in->tails[i], 0);
 }
 
+
+/* ---- tail offsets across restarts ----
+ *
+ * After every commit that leaves nothing queued, each tail's position (the
+ * start of the first byte not yet recorded) is written to the state file:
+ * "dev ino offset fplen fphex path" per line, replaced atomically.  At start,
+ * a tail whose file is the same (device, inode, first bytes) resumes there;
+ * a file that changed while the daemon was down is read from its start.
+ */
+
+static void
+hex_enc(const char *in, size_t n, char *out)
+{
+	static const char hx[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = hx[(unsigned char)in[i] >> 4];
+		out[2 * i + 1] = hx[(unsigned char)in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static void
+tail_resume(struct ev_intake *in, struct tail *t)
+{
+	FILE *f;
+	char line[5000];
+
+	if (in->state_path == NULL || (f = fopen(in->state_path, "r")) == NULL)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long dev, ino, off;
+		unsigned fplen;
+		int pos = 0;
+		char fphex[2 * sizeof(t->fp) + 2], cur[2 * sizeof(t->fp) + 1], now[sizeof(t->fp)];
+		size_t ll = strlen(line);
+		ssize_t n;
+		int same;
+
+		if (ll && line[ll - 1] == '\n')
+			line[--ll] = '\0';
+		if (sscanf(line, "%llu %llu %llu %u %513s %n", &dev, &ino, &off, &fplen, fphex, &pos) != 5 ||
+		    pos <= 0 || strcmp(line + pos, t->path) != 0 || fplen > sizeof(t->fp))
+			continue;
+		if (t->fd < 0) {
+			t->started = 1; /* known before, gone now: read it whole when it returns */
+			break;
+		}
+		n = fplen ? pread(t->fd, now, fplen, 0) : 0;
+		cur[0] = '\0';
+		if (n > 0)
+			hex_enc(now, (size_t)n, cur);
+		same = (unsigned long long)t->dev == dev && (unsigned long long)t->ino == ino &&
+		    (fplen == 0 || (n == (ssize_t)fplen && strcmp(cur, fphex) == 0)) &&
+		    lseek(t->fd, 0, SEEK_END) >= (off_t)off;
+		if (same) {
+			t->off = (off_t)off;
+			ilog(in, "tail %s: resuming at byte %llu", t->path, off);
+		} else {
+			t->off = 0;
+			ilog(in, "tail %s: the file changed while evident was not running: reading it from "
+				 "the start", t->path);
+		}
+		break;
+	}
+	fclose(f);
+}
+
+void
+ev_intake_tail_state(struct ev_intake *in, const char *path)
+{
+	free(in->state_path);
+	in->state_path = path ? ev_xstrdup(path) : NULL;
+}
+
+int
+ev_intake_save_state(struct ev_intake *in)
+{
+	struct ev_buf tmp = EV_BUF_INIT, b = EV_BUF_INIT;
+	int fd, rc = -1;
+
+	if (in->state_path == NULL || in->ntails == 0 || ev_ingest_pending(in->p) != 0)
+		return 0;
+	for (size_t i = 0; i < in->ntails; i++) {
+		struct tail *t = &in->tails[i];
+		char fphex[2 * sizeof(t->fp) + 1];
+		if (t->fd < 0)
+			continue;
+		hex_enc(t->fp, t->fplen, fphex);
+		ev_buf_addf(&b, "%llu %llu %llu %zu %s %s\n", (unsigned long long)t->dev,
+		    (unsigned long long)t->ino, (unsigned long long)(t->off - (off_t)t->lb.full),
+		    t->fplen, t->fplen ? fphex : "-", t->path);
+	}
+	ev_buf_addf(&tmp, "%s.tmp", in->state_path);
+	fd = open(tmp.p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		if (write(fd, b.p ? b.p : "", b.len) == (ssize_t)b.len && fsync(fd) == 0 &&
+		    rename(tmp.p, in->state_path) == 0)
+			rc = 0;
+		close(fd);
+	}
+	ev_buf_free(&tmp);
+	ev_buf_free(&b);
+	return rc;
+}
+
 int
 ev_intake_tail(struct ev_intake *in, const char *source, const char *path, int from_start,
     struct ev_err *err)
@@ -902,6 +1010,7 @@ ev_intake_tail(struct ev_intake *in, const char *source, const char *path, int f
 	t->fd = -1;
 	t->from_start = from_start;
 	tail_open(t);
+	tail_resume(in, t);
 	if (t->fd < 0) {
 		t->started = 1; /* not there yet: when it appears, read it whole */
 		ilog(in, "tail %s: %s does not exist yet; waiting for it", source, path);

@@ -5,7 +5,8 @@
 # looks; a file that does not exist yet is picked up when it appears; an
 # existing file is followed from its end (or its start with
 # --tail-from-start); a partial last line is completed on shutdown.  Every
-# line written is in the ledger exactly once.
+# line written is in the ledger exactly once, also across a daemon restart
+# (positions kept in DATA/tails.state).
 . "$(dirname "$0")/lib.sh"
 E="$EVIDENT"
 wait_ready() {
@@ -72,6 +73,23 @@ done
 t_is "the line before start is not re-read" 0 "$(grep -c 'old line before the daemon' "$T/app.bodies")"
 FINAL=$(grep "final:" "$T/serve.err")
 t_like "stats count tail lines" "tail 10;" "$FINAL"
+
+# A restart resumes where the last commit ended: lines written while the
+# daemon was down are recorded, nothing is recorded twice.
+echo "written while the daemon was down" >>"$L/app.log"
+"$E" serve --no-syslog-udp --no-syslog-tcp --no-rules --tail "app=$L/app.log" 2>"$T/serve3.err" &
+SPID=$!
+PIDS+=("$SPID")
+t_ok "restart" wait_ready "$T/serve3.err"
+t_like "says it resumes" "tail $L/app.log: resuming at byte" "$(cat "$T/serve3.err")"
+t_ok "the line written while down is recorded" wait_lines app 10
+echo "after the restart" >>"$L/app.log"
+t_ok "and new lines keep coming" wait_lines app 11
+kill -TERM "$SPID"
+wait "$SPID"
+"$E" log --kind log --subject app | cut -f6 >"$T/app.bodies2"
+t_is "eleven lines, none twice" 11 "$(sort -u "$T/app.bodies2" | wc -l)"
+t_is "no duplicates" "$(wc -l <"$T/app.bodies2")" "$(sort -u "$T/app.bodies2" | wc -l)"
 
 # --tail-from-start reads an existing file whole
 "$E" serve --no-syslog-udp --no-syslog-tcp --no-rules --tail-from-start --tail "hist=$L/hist.log" 2>"$T/serve2.err" &
