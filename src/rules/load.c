@@ -476,8 +476,8 @@ compile_value(struct loader *L, yaml_node_t *n, unsigned mods, enum rl_numop op,
 		v->kind = V_NULL;
 		return 0;
 	}
-	if (len > 65536) {
-		lerr(L, nline(n), 0, "'%s': value longer than 64 KiB", key);
+	if (len > 16384) {
+		lerr(L, nline(n), 0, "'%s': value longer than 16 KiB", key);
 		return -1;
 	}
 	if (mods & M_NUM) {

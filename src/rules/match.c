@@ -229,7 +229,7 @@ val_match(struct ev_rules *r, const struct rl_val *v, const char *s, size_t n)
 		}
 		return 0;
 	case V_RE:
-		return pcre2_match(v->re, (PCRE2_SPTR)s, n, 0, 0, r->md, NULL) >= 0;
+		return pcre2_match(v->re, (PCRE2_SPTR)s, n, 0, 0, r->md, r->mctx) >= 0;
 	case V_CIDR:
 		return cidr_match(v, s, n);
 	case V_NUM:
@@ -411,7 +411,7 @@ rl_capture(struct ev_rules *r, struct rl_rule *ru, const char *name, struct ev_b
 						continue;
 					if ((text = rl_field(r, it->field, &n)) == NULL)
 						continue;
-					if (pcre2_match(v->re, (PCRE2_SPTR)text, n, 0, 0, r->md_cap, NULL) >=
+					if (pcre2_match(v->re, (PCRE2_SPTR)text, n, 0, 0, r->md_cap, r->mctx) >=
 						0 &&
 					    pcre2_substring_get_byname(r->md_cap, (PCRE2_SPTR)name, &sub,
 						&sl) == 0) {
@@ -748,6 +748,16 @@ rl_compile(struct ev_rules *r)
 	r->fc_len = ev_xcalloc(r->nfields ? r->nfields : 1, sizeof(*r->fc_len));
 	r->md = pcre2_match_data_create(1, NULL);
 	r->md_cap = pcre2_match_data_create(64, NULL);
+	/*
+	 * Events are untrusted: bound the work one regex may do on one value
+	 * (a pattern that backtracks badly then fails to match, it does not
+	 * stall ingest).
+	 */
+	r->mctx = pcre2_match_context_create(NULL);
+	if (r->mctx) {
+		pcre2_set_match_limit(r->mctx, 200000);
+		pcre2_set_depth_limit(r->mctx, 10000);
+	}
 	r->cand = ev_xmalloc((r->nrules ? r->nrules : 1) * sizeof(*r->cand));
 	r->always = ev_xmalloc((r->nrules ? r->nrules : 1) * sizeof(*r->always));
 	for (size_t i = 0; i < r->nrules; i++) {
@@ -1018,6 +1028,7 @@ ev_rules_free(struct ev_rules *r)
 	free(r->codes);
 	pcre2_match_data_free(r->md);
 	pcre2_match_data_free(r->md_cap);
+	pcre2_match_context_free(r->mctx);
 	for (size_t i = 0; i < r->nlits; i++)
 		free(r->lits[i].rules);
 	free(r->lits);

@@ -86,4 +86,9 @@ int ev_rules_map_service(struct ev_rules *r, const char *service, const char *co
  */
 void ev_rules_show_hidden(struct ev_rules *r, int on);
 
+/*
+ * Note: ev_rules_match keeps per-event scratch and correlation state in r;
+ * a rule set is used by one thread at a time.
+ */
+
 #endif

@@ -217,6 +217,7 @@ struct ev_rules {
 	/* regex */
 	pcre2_match_data *md;       /* matching: no captures needed */
 	pcre2_match_data *md_cap;   /* captures for group-by (64 groups)*/
+	pcre2_match_context *mctx;  /* match and depth limits */
 	pcre2_code **codes;
 	size_t ncodes, capcodes;
 	/* services */

@@ -464,6 +464,17 @@ test_modifiers(void)
 	e = tev(NULL, "message", "fallback text here", NULL);
 	CHECK(matches("    k:\n        - 'text here'\n    condition: k\n", &e->ev) == 1,
 	    "keywords search the message field when there is no raw line");
+	{
+		static char evil[4096];
+		double t0;
+		memset(evil, 'a', sizeof(evil) - 2);
+		evil[sizeof(evil) - 2] = 'b';
+		e = tev("x", "v", evil, NULL);
+		t0 = (double)clock() / CLOCKS_PER_SEC;
+		CHECK(matches("    s:\n        v|re: '^(a+)+$'\n    condition: s\n", &e->ev) == 0 &&
+			  (double)clock() / CLOCKS_PER_SEC - t0 < 2.0,
+		    "a backtracking regex on a hostile value gives up (match limit), no stall");
+	}
 	e = tev("x", "a", "1", "b", "2", NULL);
 	CHECK(matches("    s:\n        - a: '1'\n          b: '3'\n        - b: '2'\n    condition: s\n",
 		  &e->ev) == 1,
