@@ -259,6 +259,7 @@ struct listener {
 	int udp;
 	char *source;
 	size_t index;
+	uint64_t ovfl; /* SO_RXQ_OVFL: the kernel's running count of drops on this socket */
 };
 
 struct tail {
@@ -409,10 +410,50 @@ ev_intake_free(struct ev_intake *in)
 	free(in);
 }
 
+/* Drops the kernel counted for the UDP socket with this inode (/proc/net/udp{,6}). */
+static uint64_t
+proc_udp_drops(unsigned long long inode)
+{
+	static const char *const files[] = { "/proc/net/udp", "/proc/net/udp6" };
+	uint64_t drops = 0;
+
+	for (size_t k = 0; k < 2; k++) {
+		FILE *f = fopen(files[k], "r");
+		char line[512];
+		if (f == NULL)
+			continue;
+		while (fgets(line, sizeof(line), f)) {
+			/* sl local rem st tx:rx tr:when retrnsmt uid timeout inode ref pointer drops */
+			char *fld[16];
+			int n = 0;
+			for (char *tok = strtok(line, " \t\n"); tok && n < 16; tok = strtok(NULL, " \t\n"))
+				fld[n++] = tok;
+			if (n >= 13 && strtoull(fld[9], NULL, 10) == inode)
+				drops += strtoull(fld[12], NULL, 10);
+		}
+		fclose(f);
+	}
+	return drops;
+}
+
 void
 ev_intake_get_stats(const struct ev_intake *in, struct ev_intake_stats *st)
 {
+	uint64_t proc = 0, ovfl = 0;
+
 	*st = in->st;
+	for (size_t i = 0; i < in->nls; i++)
+		ovfl += in->ls[i]->ovfl;
+	st->udp_kernel_drops = ovfl;
+	/* SO_RXQ_OVFL reports drops only with the next datagram received; the
+	 * kernel's table knows them at once. */
+	for (size_t i = 0; i < in->nls; i++) {
+		struct stat sb;
+		if (in->ls[i]->udp && fstat(in->ls[i]->fd, &sb) == 0)
+			proc += proc_udp_drops((unsigned long long)sb.st_ino);
+	}
+	if (proc > st->udp_kernel_drops)
+		st->udp_kernel_drops = proc;
 }
 
 /* ---- sockets ---- */
@@ -507,7 +548,7 @@ udp_read(struct ev_loop *lp, int fd, short re, void *arg)
 			if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SO_RXQ_OVFL) {
 				uint32_t drops;
 				memcpy(&drops, CMSG_DATA(cm), sizeof(drops));
-				in->st.udp_kernel_drops = drops; /* the kernel's running count */
+				L->ovfl = drops;
 			}
 		}
 		in->st.udp_messages++;
