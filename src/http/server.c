@@ -345,13 +345,12 @@ ev_http_parse_form(struct ev_http_req *rq)
 	if (strlen(copy) != rq->body.len)
 		goto bad;
 	for (char *tok = strtok_r(copy, "&", &save); tok; tok = strtok_r(NULL, "&", &save)) {
-		char *eq = strchr(tok, '=');
-		const char *v = "";
+		char *eq = strchr(tok, '='), *v = tok + strlen(tok); /* no '=': an empty value */
 		if (eq) {
 			*eq = '\0';
 			v = eq + 1;
 		}
-		if (url_decode(tok) || url_decode((char *)v) || !ev_utf8_valid(tok, strlen(tok)) ||
+		if (url_decode(tok) || url_decode(v) || !ev_utf8_valid(tok, strlen(tok)) ||
 		    !ev_utf8_valid(v, strlen(v)) || json_object_get(form, tok))
 			goto bad;
 		json_object_set_new(form, tok, json_string(v));
