@@ -2,14 +2,20 @@
  * corr.c - Sigma correlation rules (event_count, value_count, temporal,
  * temporal_ordered) over event time.
  *
- * Window semantics (documented in rules/README.md): per group (the values
- * of the group-by fields), a window opens at the first event that reaches
- * the correlation and lasts `timespan`.  Events count while
- * event time < window start + timespan.  The first time the condition holds
- * the correlation fires, once; later events of the same window are
- * absorbed (no second alert for the same burst).  The first event at or
- * after the window's end opens a new window, which can fire again.  Event
- * time is ev->time_us, or the time of processing when that is 0.
+ * Window semantics (documented in rules/README.md), per group (the values
+ * of the group-by fields); event time is ev->time_us, or the time of
+ * processing when that is 0.
+ *
+ * event_count with a threshold up to RL_SLIDE_MAX: a sliding window.  The
+ * group keeps the times of its last `threshold` events; it fires when that
+ * many fall within `timespan` of the newest, then stays quiet for one
+ * `timespan` after firing (one alert per burst) and starts counting afresh.
+ *
+ * Everything else (bigger thresholds, value_count, temporal): a window opens
+ * at the first event that reaches the correlation and lasts `timespan`; the
+ * correlation fires once, the first time its condition holds inside the
+ * window; later events of that window are absorbed; the first event at or
+ * after the window's end opens a new window.
  *
  * State is bounded: at most RL_MAX_GROUPS live groups per correlation
  * (expired windows are swept, then the oldest group is evicted), at most
@@ -34,6 +40,9 @@ struct rl_group {
 	size_t progress;    /* temporal_ordered: rules seen in order */
 	uint64_t *seqs;
 	size_t nseq, capseq;
+	int64_t *ring_t;    /* sliding event_count: times and seqs of the last */
+	uint64_t *ring_s;   /* `lo` events, oldest at ring_h */
+	size_t ring_h, ring_n;
 	char **vals;        /* value_count: distinct values */
 	size_t nvals, capvals;
 };
@@ -56,6 +65,8 @@ group_free(struct rl_group *g)
 		free(g->vals[i]);
 	free(g->vals);
 	free(g->seqs);
+	free(g->ring_t);
+	free(g->ring_s);
 	free(g->key);
 	free(g);
 }
@@ -71,6 +82,7 @@ group_reset(struct rl_group *g, int64_t t)
 	g->fired = 0;
 	g->seen = 0;
 	g->progress = 0;
+	g->ring_h = g->ring_n = 0;
 	g->start = t;
 }
 
@@ -258,8 +270,35 @@ rl_corr_feed(struct ev_rules *r, uint32_t corr_idx, uint32_t from, unsigned dept
 		goto out; /* this window already fired */
 	switch (c->type) {
 	case CT_EVENT_COUNT:
-		g->count++;
-		add_seq(g, r->cur->seq);
+		if (c->lo <= RL_SLIDE_MAX) {
+			size_t cap = (size_t)c->lo;
+			if (g->ring_t == NULL) {
+				g->ring_t = ev_xcalloc(cap, sizeof(*g->ring_t));
+				g->ring_s = ev_xcalloc(cap, sizeof(*g->ring_s));
+			}
+			if (g->ring_n == cap) {
+				g->ring_h = (g->ring_h + 1) % cap;
+				g->ring_n--;
+			}
+			g->ring_t[(g->ring_h + g->ring_n) % cap] = t;
+			g->ring_s[(g->ring_h + g->ring_n) % cap] = r->cur->seq;
+			g->ring_n++;
+			while (g->ring_n && t - g->ring_t[g->ring_h] >= c->span_us) {
+				g->ring_h = (g->ring_h + 1) % cap;
+				g->ring_n--;
+			}
+			/* the group lives while its newest event (or its alert) is recent */
+			g->start = t;
+			g->count = g->ring_n;
+			if (g->count >= c->lo && g->count <= c->hi) {
+				g->nseq = 0;
+				for (size_t k = 0; k < g->ring_n; k++)
+					add_seq(g, g->ring_s[(g->ring_h + k) % cap]);
+			}
+		} else {
+			g->count++;
+			add_seq(g, r->cur->seq);
+		}
 		break;
 	case CT_VALUE_COUNT: {
 		size_t n;

@@ -28,6 +28,7 @@
 #define RL_MAX_CHAIN 8                /* correlation of correlation ... depth */
 #define RL_MAX_GROUPS 65536           /* live groups per correlation */
 #define RL_MAX_SEQS 100               /* contributing seqs kept per group */
+#define RL_SLIDE_MAX 64               /* event_count thresholds with a sliding window */
 #define RL_MAX_DISTINCT 10000         /* value_count threshold evident accepts */
 #define RL_MAX_DIR_DEPTH 16           /* directory recursion */
 #define RL_MAX_LIT 16                 /* bytes of a literal the prefilter looks for */

@@ -639,6 +639,15 @@ test_correlation_event_count(void)
 	for (int i = 0; i < 5; i++)
 		fires += feed_fail(r, t0 + 2000 + i * 90, "192.0.2.1", 0, &h);
 	CHECK(fires == 0, "5 failures over 6 minutes do not fire");
+	/* a burst across what a fixed window would split still fires (sliding) */
+	fires = 0;
+	feed_fail(r, t0 + 5000, "192.0.2.50", 0, &h);
+	for (int i = 0; i < 3; i++)
+		fires += feed_fail(r, t0 + 5290 + i, "192.0.2.50", 0, &h);
+	for (int i = 0; i < 3; i++)
+		fires += feed_fail(r, t0 + 5301 + i, "192.0.2.50", 0, &h);
+	CHECK(fires == 1, "6 failures within 14s fire even when the group began 290s earlier "
+			  "(sliding window)");
 	/* lines without the group-by value do not count */
 	{
 		struct tev *e = tev("x", "message", "Failed password for root", NULL);
