@@ -171,7 +171,7 @@ static void
 find_evidence(const json_t *v, struct hexset *hs, int depth)
 {
 	const char *key;
-	json_t *x;
+	json_t *x, *y;
 	size_t i;
 
 	if (depth > 32)
@@ -180,7 +180,7 @@ find_evidence(const json_t *v, struct hexset *hs, int depth)
 		json_object_foreach((json_t *)v, key, x) {
 			if (strcmp(key, "evidence") == 0) {
 				if (json_is_array(x)) {
-					json_array_foreach(x, i, v) evidence_ref(v, hs);
+					json_array_foreach(x, i, y) evidence_ref(y, hs);
 				} else {
 					evidence_ref(x, hs);
 				}
@@ -554,6 +554,7 @@ ev_pack_export(struct ev_ledger *l, const struct ev_pack_export_opts *o,
 		ev_buf_addf(&path, "%s/evidence/%s", ev_ledger_dir(l), ev.h[i]);
 		rc = read_file(path.p, EV_PACK_MEMBER_MAX, &data, &len, err);
 		if (rc == EV_ENOTFOUND) {
+			ev_err_clear(err);
 			hexset_add(&missing, ev.h[i]);
 			continue;
 		}
