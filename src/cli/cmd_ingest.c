@@ -134,7 +134,11 @@ cmd_ingest(struct ev_cli *cli, int argc, char **argv)
 	if (ev_cli_parse(cli, argc, argv, opts,
 		"evident ingest --source NAME [--format auto|rfc5424|rfc3164|json]\n"
 		"       [--rules DIR|FILE]... [--no-rules] [--timezone TZ] [FILE...]\n"
-		"(reads standard input when no FILE is given, or for FILE '-')",
+		"(reads standard input when no FILE is given, or for FILE '-')\n"
+		"Default rules: $EVIDENT_RULES, else ../rules next to the binary, else\n"
+		"/usr/share/evident/rules.  A source not in the inventory is registered\n"
+		"with no categories (and a warning); give it some with 'evident sources add'.\n"
+		"Prints \"lines N, parsed N, unparsed N, alerts N\"; unparsed lines are stored raw.",
 		&npos, &status))
 		goto done_status;
 	if (source == NULL) {

@@ -96,6 +96,19 @@ t_like "brute force from syslog raised an alert" '"group":"src_ip=198.51.100.23"
 t_like "the listener's source is in the inventory with its lines" '"lines":412,"name":"syslog"' "$("$E" --json sources list)"
 t_ok "verify" "$E" verify
 
+# --- the follow-up timer -----------------------------------------------------------------
+OPEN=$("$E" --json alerts --open | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["alerts"]))')
+"$E" serve --no-syslog-udp --no-syslog-tcp --no-rules --followup-after 1s --followup-every 1s 2>"$T/fu.err" &
+FPID=$!
+PIDS+=("$FPID")
+wait_ready "$T/fu.err"
+for _ in $(seq 60); do grep -q "follow-up alert" "$T/fu.err" && break; sleep 0.1; done
+sleep 1.2
+kill -TERM "$FPID"
+wait "$FPID"
+t_like "serve raises follow-ups on its timer" "alert [0-9]+ is still open: follow-up alert [0-9]+ raised" "$(cat "$T/fu.err")"
+t_is "one follow-up per open alert, not repeated on later rounds" "$OPEN" "$("$E" --json log --kind alert.raised | grep -c '"followup_of":')"
+
 # --- refusals and SIGINT ------------------------------------------------------------------
 t_exit "a bad listener address" 2 "$E" serve --syslog-udp "nonsense" --no-syslog-tcp
 t_exit "a port in use" 1 "$E" serve --syslog-udp "127.0.0.1:$UP" --syslog-tcp "127.0.0.1:$TP" --syslog-tcp "127.0.0.1:$TP"
