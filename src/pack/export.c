@@ -92,7 +92,8 @@ sel_sort_unique(struct sel *s)
 	size_t w = 0;
 
 	/* seq is the first member, so the element compares by it. */
-	qsort(s->v, s->n, sizeof(*s->v), cmp_seq);
+	if (s->n > 1)
+		qsort(s->v, s->n, sizeof(*s->v), cmp_seq);
 	for (size_t i = 0; i < s->n; i++)
 		if (w == 0 || s->v[w - 1].seq != s->v[i].seq)
 			s->v[w++] = s->v[i];

@@ -153,9 +153,13 @@ chart_weekly(const struct pack_view *v, struct ev_buf *out)
 
 	if (v->n == 0)
 		return;
-	if (!lo || v->e[0].time_us < lo)
+	/*
+	 * The selected range, but never more than a year beyond the entries
+	 * (an open-ended selection would otherwise draw centuries of weeks).
+	 */
+	if (!lo || lo > v->e[0].time_us || v->e[0].time_us - lo > 366 * 86400LL * 1000000)
 		lo = v->e[0].time_us;
-	if (!hi || v->e[v->n - 1].time_us > hi)
+	if (!hi || hi < v->e[v->n - 1].time_us || hi - v->e[v->n - 1].time_us > 366 * 86400LL * 1000000)
 		hi = v->e[v->n - 1].time_us;
 	/* Weeks start on Monday 00:00 UTC (1970-01-05 was a Monday). */
 	{

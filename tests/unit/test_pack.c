@@ -21,6 +21,7 @@
 #include "unit.h"
 #include "util/enc.h"
 #include "util/json.h"
+#include "util/timeutil.h"
 
 static char dir[256], data[300], packp[300], badp[300];
 
@@ -281,8 +282,8 @@ main(void)
 	}
 
 	memset(&o, 0, sizeof(o));
-	o.from_us = 1;
-	o.to_us = INT64_MAX - 1;
+	o.from_us = ev_time_now_us() - 86400LL * 1000000;
+	o.to_us = ev_time_now_us() + 86400LL * 1000000;
 	o.out_path = packp;
 	o.actor = "tester";
 	o.selection_text = "everything";
