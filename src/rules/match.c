@@ -731,6 +731,15 @@ ac_build(struct ev_rules *r, struct rl_ac *ac)
 	}
 	for (uint32_t s = 0; s < n; s++)
 		ac->term[s] = ac->outlit[s] != RL_NONE ? s : ac->dict[s];
+	/*
+	 * Entries hold the target's row offset (state * ncls), with RL_ACF set
+	 * when some literal ends there: the scan loop needs no multiply and no
+	 * second lookup for the common case of no output.
+	 */
+	for (size_t k = 0; k < (size_t)n * ncls; k++) {
+		uint32_t t = go[k];
+		go[k] = t * ncls | (ac->term[t] != RL_NONE ? RL_ACF : 0);
+	}
 	ac->delta = go;
 	ac->nstates = n;
 	free(fail);
@@ -773,6 +782,35 @@ rl_compile(struct ev_rules *r)
 				lit_add(r, q.field[k], q.lit[k], q.len[k], (uint32_t)i);
 		}
 		req_free(&q);
+	}
+	/*
+	 * The automaton is states x byte classes; a rule set so large that it
+	 * would pass RL_MAX_AC entries is matched without a prefilter instead
+	 * (slower, still correct) rather than allocating without bound.
+	 */
+	{
+		size_t bytes = 1, ncls = 1;
+		unsigned char seen[256] = { 0 };
+		for (size_t i = 0; i < r->nlits; i++) {
+			bytes += r->lits[i].n;
+			for (size_t k = 0; k < r->lits[i].n; k++)
+				if (!seen[(unsigned char)r->lits[i].s[k]]++)
+					ncls++;
+		}
+		if (bytes * ncls > RL_MAX_AC) {
+			for (size_t i = 0; i < r->nrules; i++)
+				if (r->rules[i]->corr == NULL) {
+					int listed = 0;
+					for (size_t k = 0; k < r->nalways; k++)
+						if (r->always[k] == i)
+							listed = 1;
+					if (!listed)
+						r->always[r->nalways++] = (uint32_t)i;
+				}
+			for (size_t i = 0; i < r->nlits; i++)
+				free(r->lits[i].rules);
+			r->nlits = 0;
+		}
 	}
 	/* one automaton per field that has literals */
 	for (size_t i = 0; i < r->nlits; i++) {
@@ -818,8 +856,10 @@ ac_scan(struct ev_rules *r, const struct rl_ac *ac, const char *s, size_t n)
 	unsigned ncls = ac->ncls;
 
 	for (size_t i = 0; i < n; i++) {
-		st = delta[(size_t)st * ncls + ac->cls[(unsigned char)s[i]]];
-		for (uint32_t t = ac->term[st]; t != RL_NONE; t = ac->dict[t])
+		st = delta[(st & ~RL_ACF) + ac->cls[(unsigned char)s[i]]];
+		if (!(st & RL_ACF))
+			continue;
+		for (uint32_t t = ac->term[(st & ~RL_ACF) / ncls]; t != RL_NONE; t = ac->dict[t])
 			if (ac->outlit[t] != RL_NONE)
 				mark(r, ac->outlit[t]);
 	}
@@ -851,8 +891,10 @@ ac_scan_raw(struct ev_rules *r, const struct rl_ac *ac, const char *s, size_t n)
 	unsigned ncls = ac->ncls;
 
 	for (size_t i = 0; i < n; i++) {
-		st = delta[(size_t)st * ncls + ac->cls[(unsigned char)s[i]]];
-		for (uint32_t t = ac->term[st]; t != RL_NONE; t = ac->dict[t]) {
+		st = delta[(st & ~RL_ACF) + ac->cls[(unsigned char)s[i]]];
+		if (!(st & RL_ACF))
+			continue;
+		for (uint32_t t = ac->term[(st & ~RL_ACF) / ncls]; t != RL_NONE; t = ac->dict[t]) {
 			uint32_t lit = ac->outlit[t];
 			int absent;
 			if (lit == RL_NONE)

@@ -32,8 +32,10 @@
 #define RL_MAX_DISTINCT 10000         /* value_count threshold evident accepts */
 #define RL_MAX_DIR_DEPTH 16           /* directory recursion */
 #define RL_MAX_LIT 16                 /* bytes of a literal the prefilter looks for */
+#define RL_MAX_AC (32u << 20)         /* automaton entries (states x classes) */
 
 #define RL_NONE UINT32_MAX
+#define RL_ACF 0x80000000u            /* automaton entry: a literal ends here */
 #define RL_FIELD_RAW 0u               /* field id 0: the keyword text (raw line) */
 
 /* ---- arena ---- */
@@ -166,7 +168,7 @@ struct rl_ac {
 	unsigned ncls;
 	unsigned char cls[256];
 	uint32_t nstates;
-	uint32_t *delta;            /* nstates * ncls */
+	uint32_t *delta;            /* nstates * ncls: target row | RL_ACF */
 	uint32_t *term;             /* first state on the suffix chain with output */
 	uint32_t *outlit;           /* literal ending at this state, or RL_NONE */
 	uint32_t *dict;             /* next state on the suffix chain with output */

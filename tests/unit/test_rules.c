@@ -882,6 +882,44 @@ test_load_buffer_garbage(void)
 	}
 }
 
+/* A rule set too big for the automaton is matched without a prefilter. */
+static void
+test_huge_rule_set(void)
+{
+	struct ev_buf b = EV_BUF_INIT;
+	struct diags g;
+	struct hits h;
+	struct ev_rules *r;
+	unsigned x = 7;
+	char lit[20];
+
+	ev_buf_adds(&b, "title: huge\nid: huge\nlogsource: {product: x}\ndetection:\n  sel:\n");
+	for (int m = 0; m < 12; m++) {
+		ev_buf_addf(&b, "    - f%d|contains:\n", m);
+		for (int i = 0; i < 4000; i++) {
+			for (int k = 0; k < 16; k++) {
+				x = x * 1103515245u + 12345u;
+				lit[k] = (char)('0' + (x >> 16) % 75); /* '0'..'z' */
+				if (lit[k] == '\\' || lit[k] == '*' || lit[k] == '?' || lit[k] == '\'')
+					lit[k] = 'q';
+			}
+			lit[16] = '\0';
+			ev_buf_addf(&b, "        - '%s'\n", m == 5 && i == 77 ? "needle-in-a-haystack" : lit);
+		}
+	}
+	ev_buf_adds(&b, "  condition: sel\n");
+	r = load(b.p, &g);
+	CHECK(g.n == 0 && ev_rules_count(r) == 1 && r->nlits == 0 && r->nalways == 1,
+	    "48000 literals: no automaton, the rule is evaluated for every event (%zu literals)",
+	    r ? r->nlits : 0);
+	CHECK(fire(r, &tev("x", "f5", "a needle-in-a-haystack here", NULL)->ev, &h) == 1,
+	    "and still matches");
+	CHECK(fire(r, &tev("x", "f4", "a needle-in-a-haystack here", NULL)->ev, &h) == 0,
+	    "and still misses");
+	ev_rules_free(r);
+	ev_buf_free(&b);
+}
+
 /* ---------------------------------------------------------------- benchmark */
 
 static double
@@ -995,6 +1033,7 @@ main(int argc, char **argv)
 	test_correlation_other_types();
 	test_prefilter_agrees();
 	test_load_buffer_garbage();
+	test_huge_rule_set();
 	bench(50000);
 	UNIT_END();
 }
