@@ -72,8 +72,6 @@ sel_cb(const struct ev_entry *e, void *arg)
 	s->n++;
 	if (e->seq > s->max_seq)
 		s->max_seq = e->seq;
-	if (s->o->progress && (s->n & 1023) == 0)
-		s->o->progress("select", s->n, 0, s->o->parg);
 	return 0;
 }
 
@@ -482,6 +480,8 @@ ev_pack_export(struct ev_ledger *l, const struct ev_pack_export_opts *o,
 		rc = ev_errf(err, EV_ENOTFOUND, "no entries match the selection");
 		goto out;
 	}
+	if (o->progress)
+		o->progress("select", s.n, s.n, o->parg);
 	pe = ev_xcalloc(s.n, sizeof(*pe));
 	for (size_t i = 0; i < s.n; i++) {
 		pe[i].seq = s.v[i].seq;

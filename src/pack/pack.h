@@ -42,7 +42,7 @@ struct ev_pack_export_opts {
 	const char *tsa_url;      /* when set: always a fresh checkpoint, anchored by this TSA */
 	const char *tsa_cert;     /* CA the TSA must chain to (NULL: the token's certificate) */
 	const char *selection_text; /* human text of the selection, for index.html */
-	/* Progress now and then: done/total of the current phase ("select", "prove"). */
+	/* Progress now and then: done/total of a phase ("select" once, then "prove"). */
 	void (*progress)(const char *phase, uint64_t done, uint64_t total, void *arg);
 	void *parg;
 };
