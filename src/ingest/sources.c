@@ -64,12 +64,14 @@ ev_source_name_ok(const char *name)
 
 /* ---- statements for the append path, prepared once per connection ---- */
 
-enum { Q_DAY, Q_REG, Q__MAX };
+enum { Q_DAY, Q_DAY_UPD, Q_REG, Q__MAX };
 
 static const char *const q_sql[Q__MAX] = {
 	[Q_DAY] = "INSERT INTO source_days(source, day, lines, first_us, last_us)"
 		  " VALUES (?1, ?2, 1, ?3, ?3) ON CONFLICT(source, day) DO UPDATE SET"
 		  " lines = lines + 1, last_us = max(last_us, excluded.last_us)",
+	[Q_DAY_UPD] = "UPDATE source_days SET lines = lines + 1, last_us = max(last_us, ?3)"
+		      " WHERE source = ?1 AND day = ?2",
 	[Q_REG] = "INSERT INTO sources(name, description, categories, auto, registered_us,"
 		  " changed_us, seq) VALUES (?1, coalesce(?2, ''), ?3, ?4, ?5, ?5, ?6)"
 		  " ON CONFLICT(name) DO UPDATE SET"
@@ -211,9 +213,20 @@ step_done(sqlite3 *db, sqlite3_stmt *s, struct ev_err *err)
 static int
 apply_log(sqlite3 *db, const struct ev_entry *e, struct ev_err *err)
 {
-	sqlite3_stmt *s = stmt_get(db, Q_DAY, err);
+	sqlite3_stmt *s = stmt_get(db, Q_DAY_UPD, err);
+	int rc;
 
+	/* The row for today nearly always exists: update first, insert when it did not. */
 	if (s == NULL)
+		return EV_EIO;
+	sqlite3_bind_text(s, 1, e->subject, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, e->time_us / 86400000000LL);
+	sqlite3_bind_int64(s, 3, e->time_us);
+	if ((rc = step_done(db, s, err)) != EV_OK)
+		return rc;
+	if (sqlite3_changes(db) > 0)
+		return EV_OK;
+	if ((s = stmt_get(db, Q_DAY, err)) == NULL)
 		return EV_EIO;
 	sqlite3_bind_text(s, 1, e->subject, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, e->time_us / 86400000000LL);
