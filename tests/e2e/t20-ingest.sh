@@ -73,6 +73,11 @@ t_like "unknown source auto-registered with a warning" "source 'stdin-src' was n
 t_like "the auto-registration is an entry" '"auto":true,"categories":\[\]' "$("$E" --json log --kind source.registered --subject stdin-src)"
 t_like "--actor names who fed the lines" '"actor":"t20-tester"' "$("$E" --json log --kind log --subject stdin-src | head -1)"
 
+# --- --timezone: RFC 3164 local times -------------------------------------------------
+printf 'Nov 24 10:00:00 h app[1]: local time in Paris\n' >"$T/tz.log"
+t_ok "ingest with --timezone Europe/Paris" "$E" ingest --source tz --no-rules --timezone Europe/Paris "$T/tz.log"
+t_like "10:00 in Paris is 09:00 UTC in November" '"event_time":"20[0-9][0-9]-11-24T09:00:00.000000Z"' "$("$E" --json log --kind log --subject tz)"
+
 # --- JSON lines -------------------------------------------------------------------
 printf '{"user":{"name":"dave"},"action":"login","ts":"2026-11-24T12:00:00Z"}\n{broken\n' >"$T/j.log"
 t_ok "ingest JSON lines" "$E" --json ingest --source app-json --format json --no-rules "$T/j.log"
