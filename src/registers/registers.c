@@ -152,7 +152,7 @@ enum_ok(const char *values, const char *v)
 static int
 text_ok(const char *s)
 {
-	size_t n = strlen(s);
+	size_t n = s ? strlen(s) : 0;
 	return n > 0 && n <= EV_REG_TEXT_MAX;
 }
 
