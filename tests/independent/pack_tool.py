@@ -100,13 +100,13 @@ def quarter(data_dir, n):
                                             "category": "intrusion", "significant": rnd.choice(["yes", "no"]),
                                             "reason": "triage"}),
             ("incident.action", owner, {"type": "containment", "note": "blocked source",
-                                        "evidence": {"sha256": h, "name": "fw-export.txt"}}),
+                                        "evidence": {"sha256": h, "name": "fw-export.txt", "size": len(blob)}}),
             ("incident.notified", owner, {"to": "supervisory-body", "clock": "en319401-7.9.3",
                                           "ref": "N-%d" % (k + 1), "note": "sent"}),
             ("incident.review", owner, {"root_cause": "weak credential", "vulnerability_exposure": "none",
                                         "actions": ["enforce mfa"]}),
             ("incident.review_approved", "bob", {}),
-            ("incident.closed", owner, {"reason": "resolved"}),
+            ("incident.closed", owner, {"note": "resolved"}),
         ]
         if k % 3 == 2:
             steps = steps[:3]  # still open
