@@ -129,6 +129,7 @@ rules_test(struct ev_cli *cli, int argc, char **argv)
 {
 	int npos, status, rc, all = 0;
 	const char *format = NULL;
+	struct ev_strv maps = { NULL, 0 };
 	struct ev_err err = { 0 };
 	struct ev_rules *r = NULL;
 	struct lint_ctx lc = { cli, stderr, 0, 0 };
@@ -143,13 +144,24 @@ rules_test(struct ev_cli *cli, int argc, char **argv)
 		{ "all", NULL, "also show rules that only feed a correlation", NULL, &all, NULL },
 		{ "format", "F", "log format: auto (default), rfc5424, rfc3164, json", &format, NULL,
 		    NULL },
+		{ "map-service", "SVC=NAME,...",
+		    "rules with logsource.service SVC only see lines from these apps or sources "
+		    "(repeatable)",
+		    NULL, NULL, &maps },
 		{ NULL, NULL, NULL, NULL, NULL, NULL },
 	};
 
 	if (ev_cli_parse(cli, argc, argv, opts,
-		"evident rules test RULE FILE [--all] [--format F] [--json]   (FILE - is stdin)",
+		"evident rules test RULE FILE [--all] [--format F] [--map-service SVC=NAME,...] "
+		"[--json]   (FILE - is stdin)",
 		&npos, &status))
 		return status;
+	for (size_t i = 0; i < maps.n; i++) {
+		const char *eq = strchr(maps.v[i], '=');
+		if (eq == NULL || eq == maps.v[i] || eq[1] == '\0')
+			return ev_cli_usage(cli, "--map-service wants SERVICE=NAME[,NAME...], not '%s'",
+			    maps.v[i]);
+	}
 	if (npos != 2)
 		return ev_cli_usage(cli, "rules test needs a rule (file or directory) and a log file");
 	if (format) {
@@ -183,6 +195,17 @@ rules_test(struct ev_cli *cli, int argc, char **argv)
 		return ev_cli_fail(cli, &err);
 	}
 	ev_rules_show_hidden(r, all);
+	for (size_t i = 0; i < maps.n; i++) {
+		char *spec = ev_xstrdup(maps.v[i]), *eq = strchr(spec, '='), *save = NULL;
+		const char *names[64];
+		size_t nn = 0;
+		*eq = '\0';
+		for (char *tok = strtok_r(eq + 1, ",", &save); tok && nn < 64;
+		     tok = strtok_r(NULL, ",", &save))
+			names[nn++] = tok;
+		ev_rules_map_service(r, spec, names, nn);
+		free(spec);
+	}
 	if (strcmp(argv[2], "-") == 0) {
 		f = stdin;
 	} else if ((f = fopen(argv[2], "r")) == NULL) {

@@ -123,6 +123,15 @@ t_ok "rules test reads stdin" sh -c "\"$E\" rules test \"$FX\" - <\"$T/mixed.log
 t_is "same matches from stdin" "3" "$(out | wc -l)"
 t_exit "rules test with a broken rule fails" 1 "$E" rules test "$T/bad/windash.yml" "$T/mixed.log"
 t_like "and names the problem" "unsupported modifier 'windash'" "$(err)"
+# --- logsource.service mapping ------------------------------------------------------------
+printf 'Nov 24 10:00:0%d h sshd-alt[1]: Failed password for root from 192.0.2.5 port 22 ssh2\n' 1 2 3 4 5 >"$T/alt.log"
+t_ok "unmapped: the sshd rule sees every app" "$E" rules test "$R/auth_ssh_bruteforce.yml" "$T/alt.log"
+t_is "fires on app sshd-alt" "1" "$(out | wc -l)"
+t_ok "mapped to sshd only" "$E" rules test --map-service sshd=sshd "$R/auth_ssh_bruteforce.yml" "$T/alt.log"
+t_is "nothing from app sshd-alt" "" "$(out)"
+t_ok "mapped to both" "$E" rules test --map-service sshd=sshd,sshd-alt "$R/auth_ssh_bruteforce.yml" "$T/alt.log"
+t_is "fires again" "1" "$(out | wc -l)"
+t_exit "bad --map-service" 2 "$E" rules test --map-service sshd "$R" "$T/alt.log"
 t_exit "rules test without a log is a usage error" 2 "$E" rules test "$R"
 t_exit "rules test with a missing log" 1 "$E" rules test "$R" "$T/nosuch.log"
 t_done
