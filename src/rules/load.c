@@ -379,11 +379,12 @@ enum {
 	M_EXISTS = 1 << 9,
 	M_CASED = 1 << 10,
 	M_NUM = 1 << 11,
+	M_NEQ = 1 << 12,
 };
 
 static const char *const unsupported_mods[] = {
 	"windash", "base64", "base64offset", "utf16le", "utf16be", "utf16", "wide", "expand",
-	"fieldref", "neq", "minute", "hour", "day", "week", "month", "year", NULL,
+	"fieldref", "minute", "hour", "day", "week", "month", "year", NULL,
 };
 
 static int
@@ -593,6 +594,8 @@ parse_item(struct loader *L, const char *key, size_t keylen, yaml_node_t *vn, un
 			mods |= M_EXISTS;
 		else if (strcmp(mod, "cased") == 0)
 			mods |= M_CASED;
+		else if (strcmp(mod, "neq") == 0)
+			mods |= M_NEQ;
 		else if (strcmp(mod, "lt") == 0 || strcmp(mod, "lte") == 0 || strcmp(mod, "gt") == 0 ||
 		    strcmp(mod, "gte") == 0) {
 			if (mods & M_NUM) {
@@ -641,17 +644,22 @@ parse_item(struct loader *L, const char *key, size_t keylen, yaml_node_t *vn, un
 			    it->key);
 			return -1;
 		}
+		if ((mods & M_NEQ) && (mods & ~(M_NEQ | M_CASED))) {
+			lerr(L, line, 0, "'%s': 'neq' combines only with 'cased'", it->key);
+			return -1;
+		}
 		if ((mods & M_EXISTS) && mods != M_EXISTS) {
 			lerr(L, line, 0, "'%s': 'exists' takes no other modifier", it->key);
 			return -1;
 		}
-		if (keyword && (mods & (M_EXISTS | M_CIDR | M_NUM))) {
+		if (keyword && (mods & (M_EXISTS | M_CIDR | M_NUM | M_NEQ))) {
 			lerr(L, line, 0, "'%s': keywords take only all, re and cased", it->key);
 			return -1;
 		}
 	}
 	it->field = keyword ? RL_FIELD_RAW : rl_field_id(r, field);
 	it->all = (mods & M_ALL) != 0;
+	it->neq = (mods & M_NEQ) != 0;
 	if (vn && vn->type == YAML_SEQUENCE_NODE) {
 		size_t nv = (size_t)(vn->data.sequence.items.top - vn->data.sequence.items.start);
 		if (nv == 0) {

@@ -245,6 +245,16 @@ item_match(struct ev_rules *r, const struct rl_item *it, const struct rl_val **w
 	size_t n;
 	const char *s = rl_field(r, it->field, &n);
 
+	if (it->neq) {
+		if (s == NULL)
+			return 0;
+		for (size_t i = 0; i < it->nval; i++)
+			if (val_match(r, &it->vals[i], s, n))
+				return 0;
+		if (which)
+			*which = NULL;
+		return 1;
+	}
 	for (size_t i = 0; i < it->nval; i++) {
 		int m = val_match(r, &it->vals[i], s, n);
 		if (it->all && !m)
@@ -370,8 +380,8 @@ rl_explain(struct ev_rules *r, struct rl_rule *ru, struct ev_buf *out)
 					ev_buf_adds(out, " ~ '");
 					add_clip(out, w->text, strlen(w->text));
 					ev_buf_addc(out, '\'');
-				} else if (it->all) {
-					ev_buf_adds(out, " ~ all of ");
+				} else if (it->all || it->neq) {
+					ev_buf_adds(out, it->neq ? " differs from " : " ~ all of ");
 					for (size_t k = 0; k < it->nval; k++) {
 						ev_buf_adds(out, k ? ", '" : "'");
 						add_clip(out, it->vals[k].text, strlen(it->vals[k].text));
@@ -539,6 +549,10 @@ static void
 req_item(const struct rl_item *it, struct req *out)
 {
 	memset(out, 0, sizeof(*out));
+	if (it->neq) {
+		out->any = 1;
+		return;
+	}
 	if (it->all) {
 		out->any = 1;
 		for (size_t i = 0; i < it->nval; i++) {

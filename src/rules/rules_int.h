@@ -83,6 +83,7 @@ struct rl_item {
 	uint32_t field;             /* field id; RL_FIELD_RAW for keywords */
 	const char *key;            /* "field|mod|mod" as written */
 	int all;                    /* values are ANDed */
+	int neq;                    /* field present and equal to none of the values */
 	size_t nval;
 	struct rl_val *vals;
 };

@@ -255,6 +255,16 @@ test_diagnostics(void)
 	CHECK(g.nunsup == 1 && strstr(g.text, "'base64offset'"), "base64offset named: %s", g.text);
 	ev_rules_free(r);
 
+	r = rule("    sel:\n        a|neq|contains: 'x'\n    condition: sel\n", &g);
+	CHECK(g.n == 1 && strstr(g.text, "'neq' combines only with 'cased'"),
+	    "neq with contains refused: %s", g.text);
+	ev_rules_free(r);
+
+	r = rule("    sel:\n        a|fieldref: 'b'\n    condition: sel\n", &g);
+	CHECK(g.nunsup == 1 && strstr(g.text, "unsupported modifier 'fieldref'"),
+	    "fieldref named as unsupported: %s", g.text);
+	ev_rules_free(r);
+
 	r = rule("    sel:\n        a|bogus: 'x'\n    condition: sel\n", &g);
 	CHECK(g.n == 1 && g.nunsup == 0 && strstr(g.text, "unknown modifier 'bogus'"),
 	    "an unknown modifier is an error: %s", g.text);
@@ -450,6 +460,15 @@ test_modifiers(void)
 	CHECK(matches("    s:\n        n|lt: 42\n    condition: s\n", &e->ev) == 0, "lt near miss");
 	CHECK(matches("    s:\n        n|lte: 42\n    condition: s\n", &e->ev) == 1, "lte");
 	CHECK(matches("    s:\n        n|gte: 43\n    condition: s\n", &e->ev) == 0, "gte near miss");
+	CHECK(matches("    s:\n        n|neq: 41\n    condition: s\n", &e->ev) == 1,
+	    "neq: a different value");
+	CHECK(matches("    s:\n        n|neq:\n            - 41\n            - 42\n    condition: s\n",
+		  &e->ev) == 0,
+	    "neq: equal to one of the values");
+	CHECK(matches("    s:\n        nosuch|neq: 1\n    condition: s\n", &e->ev) == 0,
+	    "neq: an absent field is not 'different'");
+	CHECK(matches("    s:\n        ip|neq: '10.1.2.*'\n    condition: s\n", &e->ev) == 0,
+	    "neq: wildcards apply");
 	CHECK(matches("    s:\n        - 'LOGGED IN'\n    condition: s\n", &e->ev) == 0,
 	    "keywords search the raw line, not fields");
 	e = tev("Nov 24 host app: OabVirtualDirectory -ExternalUrl x", NULL);
