@@ -8,7 +8,10 @@
  * (rules.h) with the line's seq -> one `alert.raised` entry per match.  Seqs
  * are known before the append (the transaction holds the write lock and the
  * batch goes in as one ev_ledger_append), so an alert names the seqs of the
- * lines that raised it and its own seq is the alert id.
+ * lines that raised it and its own seq is the alert id.  A flush that fails
+ * rolls back and keeps its lines queued; the retry runs them through the
+ * rules again, so a correlation may count a retried line twice (rare: only
+ * after a store failure).
  *
  * A line that does not parse is stored raw with "parsed":false and the
  * parser's reason; a line longer than EV_INGEST_MAX_LINE is stored cut at
