@@ -27,6 +27,7 @@ pack_members_add_owned(struct pack_members *ms, const char *name, uint8_t *data,
 		ms->cap = ms->cap ? 2 * ms->cap : 16;
 		ms->m = ev_xrealloc(ms->m, ms->cap * sizeof(*ms->m));
 	}
+	ms->sorted = 0;
 	ms->m[ms->n].name = ev_xstrdup(name);
 	ms->m[ms->n].data = data;
 	ms->m[ms->n].len = len;
@@ -43,9 +44,19 @@ pack_members_add(struct pack_members *ms, const char *name, const void *data, si
 	pack_members_add_owned(ms, name, copy, len);
 }
 
+static int
+cmp_member(const void *a, const void *b)
+{
+	return strcmp(((const struct pack_member *)a)->name, ((const struct pack_member *)b)->name);
+}
+
 const struct pack_member *
 pack_members_find(const struct pack_members *ms, const char *name)
 {
+	if (ms->sorted) {
+		struct pack_member key = { (char *)name, NULL, 0 };
+		return ms->n ? bsearch(&key, ms->m, ms->n, sizeof(*ms->m), cmp_member) : NULL;
+	}
 	for (size_t i = 0; i < ms->n; i++)
 		if (strcmp(ms->m[i].name, name) == 0)
 			return &ms->m[i];
@@ -211,10 +222,6 @@ pack_tar_read(const char *path, struct pack_members *ms, struct ev_err *err)
 			    "archive: %s: not a regular file (links and devices are refused)", name);
 			goto out;
 		}
-		if (pack_members_find(ms, name) != NULL) {
-			rc = ev_errf(err, EV_ECORRUPT, "archive: %s: appears twice", name);
-			goto out;
-		}
 		if (ms->n >= EV_PACK_MEMBERS_MAX) {
 			rc = ev_errf(err, EV_ECORRUPT, "archive: more than %u members", EV_PACK_MEMBERS_MAX);
 			goto out;
@@ -262,6 +269,15 @@ pack_tar_read(const char *path, struct pack_members *ms, struct ev_err *err)
 		    archive_error_string(a) ? archive_error_string(a) : "unreadable");
 		goto out;
 	}
+	/* Sorted by name: duplicates become neighbours, lookups O(log n). */
+	if (ms->n > 1)
+		qsort(ms->m, ms->n, sizeof(*ms->m), cmp_member);
+	ms->sorted = 1;
+	for (size_t i = 1; i < ms->n; i++)
+		if (strcmp(ms->m[i - 1].name, ms->m[i].name) == 0) {
+			rc = ev_errf(err, EV_ECORRUPT, "archive: %s: appears twice", ms->m[i].name);
+			goto out;
+		}
 out:
 	if (a)
 		archive_read_free(a);

@@ -23,6 +23,7 @@ struct pack_member {
 struct pack_members {
 	struct pack_member *m;
 	size_t n, cap;
+	int sorted; /* by name (pack_tar_read sorts): lookups are binary searches */
 };
 
 /* Add a member (name and data are copied). */

@@ -10,6 +10,7 @@
  */
 #include "pack/pack.h"
 
+#include <assert.h>
 #include <jansson.h>
 #include <openssl/bio.h>
 #include <openssl/evp.h>
@@ -147,49 +148,79 @@ check_listed(const json_t *man, const struct pack_member *m, struct ev_err *err)
 }
 
 static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * Every listed file present with its size and hash, none listed twice, no
+ * member unlisted.  Sorted name lists keep this O(n log n) in the number of
+ * members, which an archive chooses.
+ */
+static int
 check_manifest(const struct pack_members *ms, const json_t *man, uint64_t *nfiles,
     struct ev_err *err)
 {
 	const json_t *files = json_object_get(man, "files"), *f;
+	const char **listed = NULL;
+	size_t i, n, members = 0;
 	char hex[65];
-	size_t i;
+	int rc = EV_OK;
 
 	if (!json_is_string(json_object_get(man, "format")) ||
 	    strcmp(json_string_value(json_object_get(man, "format")), EV_PACK_FORMAT) != 0)
-		return bad(err, "manifest.json: format is not %s%s", EV_PACK_FORMAT, "");
+		return bad(err, "manifest.json: format is not %s", EV_PACK_FORMAT);
 	if (!json_is_array(files))
-		return bad(err, "manifest.json: %s%s", "no files list", "");
+		return bad(err, "manifest.json: no files list");
+	n = json_array_size(files);
+	listed = ev_xcalloc(n + 1, sizeof(*listed));
 	json_array_foreach(files, i, f) {
 		const char *path = ev_json_str(f, "path"), *sha = ev_json_str(f, "sha256");
 		const struct pack_member *m;
 		uint64_t size;
-		if (!path || !sha || u64_of(json_object_get(f, "size"), &size) != 0)
-			return bad(err, "manifest.json: files[%s]%s: needs path, sha256 and size",
-			    (snprintf(hex, sizeof(hex), "%zu", i), hex), "");
-		if (strcmp(path, "manifest.json") == 0 || strcmp(path, "manifest.sig") == 0)
-			return bad(err, "manifest: %s: cannot list itself%s", path, "");
-		for (size_t k = 0; k < i; k++)
-			if (strcmp(ev_json_str(json_array_get(files, k), "path"), path) == 0)
-				return bad(err, "manifest: %s: listed twice%s", path, "");
-		if ((m = pack_members_find(ms, path)) == NULL)
-			return bad(err, "manifest: %s: missing from the archive%s", path, "");
+		if (!path || !sha || u64_of(json_object_get(f, "size"), &size) != 0) {
+			rc = bad(err, "manifest.json: files[%zu]: needs path, sha256 and size", i);
+			goto out;
+		}
+		if (strcmp(path, "manifest.json") == 0 || strcmp(path, "manifest.sig") == 0) {
+			rc = bad(err, "manifest: %s: cannot list itself", path);
+			goto out;
+		}
+		if ((m = pack_members_find(ms, path)) == NULL) {
+			rc = bad(err, "manifest: %s: missing from the archive", path);
+			goto out;
+		}
 		pack_sha256_hex(m->data, m->len, hex);
-		if (m->len != size || strcmp(hex, sha) != 0)
-			return bad(err, "manifest: %s: %s", path,
+		if (m->len != size || strcmp(hex, sha) != 0) {
+			rc = bad(err, "manifest: %s: %s", path,
 			    m->len != size ? "size mismatch" : "hash mismatch");
+			goto out;
+		}
+		listed[i] = path;
 	}
+	if (n > 1)
+		qsort(listed, n, sizeof(*listed), cmp_str);
+	for (i = 1; i < n; i++)
+		if (strcmp(listed[i - 1], listed[i]) == 0) {
+			rc = bad(err, "manifest: %s: listed twice", listed[i]);
+			goto out;
+		}
 	for (i = 0; i < ms->n; i++) {
 		const char *name = ms->m[i].name;
-		size_t k;
 		if (strcmp(name, "manifest.json") == 0 || strcmp(name, "manifest.sig") == 0)
 			continue;
-		json_array_foreach(files, k, f) if (strcmp(ev_json_str(f, "path"), name) == 0) break;
-		if (k == json_array_size(files))
-			return bad(err, "manifest: %s: in the archive but not listed (extra file)%s",
-			    name, "");
+		members++;
+		if (n == 0 || bsearch(&name, listed, n, sizeof(*listed), cmp_str) == NULL) {
+			rc = bad(err, "manifest: %s: in the archive but not listed (extra file)", name);
+			goto out;
+		}
 	}
-	*nfiles = json_array_size(files);
-	return EV_OK;
+	assert(members == n);
+	*nfiles = n;
+out:
+	free(listed);
+	return rc;
 }
 
 /* Split a member into '\n'-terminated lines; NULL on a missing final newline. */

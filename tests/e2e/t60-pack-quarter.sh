@@ -61,6 +61,11 @@ t_exit "an extra file: verify exits 3" 3 "$EVIDENT" pack verify "$T/bad.tar.gz"
 t_like "  reason" "manifest: notes.txt: in the archive but not listed" "$(err)"
 python3 "$PYV" "$T/bad.tar.gz" >/dev/null; t_is "  python verifier also fails" 1 $?
 
+python3 "$TOOL" add-member "$T/q.tar.gz" "$T/bad.tar.gz" index.html
+t_exit "a member twice: verify exits 3" 3 "$EVIDENT" pack verify "$T/bad.tar.gz"
+t_like "  reason" "archive: index.html: appears twice" "$(err)"
+python3 "$PYV" "$T/bad.tar.gz" >/dev/null; t_is "  python verifier also fails" 1 $?
+
 # A second export carries a consistency proof from the first.
 t_ok "second export" "$EVIDENT" pack export --from "$today" --to "$today" --kind incident. --out "$T/q2.tar.gz"
 t_like "consistency from the recorded previous export" "consistency from size" "$(out)"
