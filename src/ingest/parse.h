@@ -72,7 +72,11 @@ int ev_log_format_parse(const char *name, enum ev_log_format *f);
  * RFC 3164: facility, severity (only when the line has a PRI), timestamp
  *   (RFC 3339 as received for the ISO variant, otherwise the computed UTC
  *   time as "YYYY-MM-DDThh:mm:ss.ffffffZ"), host, app (the TAG), procid
- *   (the [pid]), message.  When the message looks like auditd's
+ *   (the [pid]), message.  Time stamps without a year get the year that
+ *   puts them at most ~31 days after opts->now_us; those without an offset
+ *   are local times in opts->timezone, read from the tz database files
+ *   ($TZDIR or /usr/share/zoneinfo; the TZ environment is never touched); an
+ *   unknown zone keeps the line raw.  When the message looks like auditd's
  *   ("type=...", "msg=audit(...)", or app "audit*"), each key=value pair
  *   becomes a field named after its key (type, pid, uid, auid, ses, acct,
  *   exe, hostname, addr, terminal, res, UID, AUID, ...), quotes removed; the

@@ -81,4 +81,14 @@ const char *pf_pri(const char *s, size_t n, unsigned *pri, size_t *used);
  */
 size_t pf_audit_kv(struct pctx *c, const char *s, size_t n, int64_t *time_us);
 
+/*
+ * Local time (seconds since the epoch as if the zone were UTC) in the IANA
+ * zone to UTC seconds, from the system tz database (tzconv.c).  A local time
+ * that happens twice gives the earlier instant; one that is skipped uses the
+ * offset from before the change.  -1 when the zone is unknown.
+ */
+int pf_tz_local_to_utc(const char *zone, int64_t local, int64_t *utc);
+/* The zone's offset from UTC (seconds east) at a UTC time; -1: unknown zone. */
+int pf_tz_offset_at(const char *zone, int64_t utc, int32_t *off);
+
 #endif

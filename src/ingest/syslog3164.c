@@ -20,12 +20,9 @@
  * offset are local times in opts->timezone (UTC when NULL), converted with
  * the system tz database (see local_to_utc).
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "ingest/parse_int.h"
 #include "util/timeutil.h"
@@ -253,13 +250,10 @@ timestamp(const char *s, size_t n, size_t i, struct btime *t, int *iso)
 /* ---- local time to UTC ------------------------------------------------- */
 
 /*
- * The offset of a zone at a local time comes from mktime() with TZ set to
- * the zone, which is process-global state: it is changed and restored under
- * tz_lock, and results are cached per thread for each local hour whose offset
- * does not change within the hour, so the environment is touched once per
- * hour of log time, not once per line.  Nothing else in evident depends on
- * TZ (times are UTC throughout), but a thread calling localtime() at the
- * very moment of a cache miss could see the zone: that is the residual risk.
+ * Offsets come from the tz database via tzconv.c (no TZ environment games).
+ * Each thread remembers, per local hour, the offset of hours in which it
+ * does not change, so a zone lookup (which takes a lock) happens about once
+ * per hour of log time, not once per line.
  */
 #define TZ_CACHE 64
 
@@ -271,7 +265,6 @@ struct tz_slot {
 };
 
 static _Thread_local struct tz_slot tz_cache[TZ_CACHE];
-static pthread_mutex_t tz_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static int
 is_utc(const char *zone)
@@ -281,71 +274,17 @@ is_utc(const char *zone)
 	       strcmp(zone, "Etc/GMT") == 0 || strcmp(zone, "Z") == 0;
 }
 
-/* A zone name we are willing to hand to TZ: a file in the tz database. */
-static int
-zone_known(const char *zone)
-{
-	const char *dir = getenv("TZDIR");
-	char path[512];
-	size_t zl = strlen(zone);
-
-	if (zl == 0 || zl >= 64 || zone[0] == '/' || zone[0] == '.' || strstr(zone, ".."))
-		return 0;
-	for (size_t i = 0; i < zl; i++) {
-		char ch = zone[i];
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || is_digit(ch) ||
-		    ch == '/' || ch == '_' || ch == '-' || ch == '+'))
-			return 0;
-	}
-	if (dir == NULL || dir[0] == '\0')
-		dir = "/usr/share/zoneinfo";
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, zone) >= sizeof(path))
-		return 0;
-	return access(path, R_OK) == 0;
-}
-
 /* UTC offsets (seconds east) of zone at local times a and b; -1 on failure. */
 static int
 tz_offsets(const char *zone, int64_t a, int64_t b, int64_t *off_a, int64_t *off_b)
 {
-	static char saved[4096];
-	const char *old;
-	int had_old = 0, rc = 0;
-	int64_t locals[2] = { a, b }, offs[2];
+	int64_t ua, ub;
 
-	if (!zone_known(zone))
+	if (pf_tz_local_to_utc(zone, a, &ua) != 0 || pf_tz_local_to_utc(zone, b, &ub) != 0)
 		return -1;
-	pthread_mutex_lock(&tz_lock);
-	old = getenv("TZ");
-	if (old && strlen(old) < sizeof(saved)) {
-		strcpy(saved, old);
-		had_old = 1;
-	}
-	setenv("TZ", zone, 1);
-	tzset();
-	for (int k = 0; k < 2; k++) {
-		struct tm tm;
-		time_t lt = (time_t)locals[k], ut;
-		gmtime_r(&lt, &tm);
-		tm.tm_isdst = -1;
-		ut = mktime(&tm);
-		if (ut == (time_t)-1 && !(tm.tm_year == 69 && tm.tm_mon == 11 && tm.tm_mday == 31)) {
-			rc = -1;
-			break;
-		}
-		offs[k] = locals[k] - (int64_t)ut;
-	}
-	if (had_old)
-		setenv("TZ", saved, 1);
-	else
-		unsetenv("TZ");
-	tzset();
-	pthread_mutex_unlock(&tz_lock);
-	if (rc == 0) {
-		*off_a = offs[0];
-		*off_b = offs[1];
-	}
-	return rc;
+	*off_a = a - ua;
+	*off_b = b - ub;
+	return 0;
 }
 
 /* Local seconds (broken down as if UTC) in zone to UTC seconds. */

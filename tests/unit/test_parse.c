@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "ingest/parse.h"
+#include "ingest/parse_int.h"
 #include "unit.h"
 #include "util/timeutil.h"
 
@@ -427,6 +428,66 @@ test_rfc3164_shapes(void)
 	CHECK(rejects("2026-11-24T22:30:01+0100 h a: x", EV_FMT_AUTO, NULL), "ISO offset without colon");
 	CHECK(rejects("2026-11-24X22:30:01Z h a: x", EV_FMT_AUTO, "time stamp"), "ISO without T");
 	CHECK(rejects("{\"not\":\"syslog\"}", EV_FMT_RFC3164, "time stamp"), "JSON forced to 3164");
+}
+
+/*
+ * tzconv.c reads TZif files itself; glibc's localtime_r is the reference.
+ * Random instants 1950..2100 (after 2037 the POSIX footer rule decides),
+ * offsets compared, and local -> UTC -> local must come back.
+ */
+static void
+test_tz_against_glibc(void)
+{
+	static const char *const zones[] = { "Europe/Berlin", "Europe/London", "Europe/Dublin",
+		"America/New_York", "America/Sao_Paulo", "America/St_Johns", "Asia/Kolkata",
+		"Asia/Tehran", "Australia/Sydney", "Australia/Lord_Howe", "Pacific/Chatham",
+		"Africa/Casablanca", "Pacific/Apia", "UTC" };
+	const char *old = getenv("TZ");
+	char saved[128];
+	uint64_t x = 88172645463325252ULL;
+
+	snprintf(saved, sizeof(saved), "%s", old ? old : "");
+	for (size_t zi = 0; zi < sizeof(zones) / sizeof(zones[0]); zi++) {
+		size_t bad = 0, n = 0;
+		setenv("TZ", zones[zi], 1);
+		tzset();
+		for (int i = 0; i < 3000; i++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			int64_t u = (int64_t)(x % 4733510400ULL) - 631152000LL; /* 1950..2100 */
+			time_t tt = (time_t)u;
+			struct tm tm, tm2;
+			int32_t off = 0;
+			int64_t back = 0;
+			localtime_r(&tt, &tm);
+			n++;
+			if (pf_tz_offset_at(zones[zi], u, &off) != 0 || off != tm.tm_gmtoff) {
+				if (bad++ == 0)
+					printf("# %s at %lld: %d, glibc %ld\n", zones[zi], (long long)u, off,
+					    (long)tm.tm_gmtoff);
+				continue;
+			}
+			pf_tz_local_to_utc(zones[zi], u + tm.tm_gmtoff, &back);
+			tt = (time_t)back;
+			localtime_r(&tt, &tm2);
+			if (back + tm2.tm_gmtoff != u + tm.tm_gmtoff && bad++ == 0)
+				printf("# %s: local %lld came back as %lld\n", zones[zi],
+				    (long long)(u + tm.tm_gmtoff), (long long)back);
+		}
+		CHECK(bad == 0, "tz database reader agrees with glibc: %s (%zu instants)", zones[zi], n);
+	}
+	if (old)
+		setenv("TZ", saved, 1);
+	else
+		unsetenv("TZ");
+	tzset();
+	int64_t u;
+	CHECK(pf_tz_local_to_utc("Europe/Berlin", t("2026-10-25T02:30:00Z") / 1000000, &u) == 0 &&
+	    u == t("2026-10-25T00:30:00Z") / 1000000, "a local time that happens twice: the earlier");
+	CHECK(pf_tz_local_to_utc("Europe/Berlin", t("2026-03-29T02:30:00Z") / 1000000, &u) == 0 &&
+	    u == t("2026-03-29T01:30:00Z") / 1000000, "a skipped local time: offset from before");
+	CHECK(pf_tz_local_to_utc("No/Such_Zone", 0, &u) == -1, "unknown zone refused");
 }
 
 static void
@@ -871,6 +932,7 @@ main(void)
 	test_rfc5424_edges();
 	test_rfc3164_examples();
 	test_rfc3164_shapes();
+	test_tz_against_glibc();
 	test_auditd();
 	test_json();
 	test_common();
