@@ -179,7 +179,9 @@ find_evidence(const json_t *v, struct hexset *hs, int depth)
 		json_object_foreach((json_t *)v, key, x) {
 			if (strcmp(key, "evidence") == 0) {
 				if (json_is_array(x)) {
-					json_array_foreach(x, i, y) evidence_ref(y, hs);
+					json_array_foreach(x, i, y) {
+						evidence_ref(y, hs);
+					}
 				} else {
 					evidence_ref(x, hs);
 				}
@@ -187,7 +189,9 @@ find_evidence(const json_t *v, struct hexset *hs, int depth)
 			find_evidence(x, hs, depth + 1);
 		}
 	} else if (json_is_array(v)) {
-		json_array_foreach(v, i, x) find_evidence(x, hs, depth + 1);
+		json_array_foreach(v, i, x) {
+			find_evidence(x, hs, depth + 1);
+		}
 	}
 }
 
