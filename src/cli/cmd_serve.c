@@ -21,8 +21,10 @@
  * Exit: 0 after a clean shutdown, 1 when accepted lines could not be
  * recorded at shutdown (the message says how many), 2 on bad options.
  */
+#include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <yaml.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,6 +161,136 @@ split_named(const char *v, const char *defname, char *name, size_t nlen, const c
 	}
 }
 
+
+/*
+ * --config FILE: a YAML file whose "serve:" mapping holds the same settings
+ * as the options (syslog_udp, syslog_tcp, syslog_source, tail, rules,
+ * format, timezone, commit_every_ms, batch, max_queue, followup_after,
+ * followup_every, stats_every, tail_from_start); lists or single values.
+ * Other top-level sections (http: ...) belong to other parts and are left
+ * alone.  A key the serve section does not know is an error.  Options given
+ * on the command line win over the file.  Values are copied into strs (the
+ * caller frees it) so they outlive the YAML document.
+ */
+struct serve_cfg {
+	struct ev_strv *udp, *tcp, *tails, *rules;
+	const char **syslog_source, **format, **tz, **commit_ms, **batch, **queue, **after,
+	    **fu_every, **stats;
+	int *from_start;
+	char **strs;
+	size_t nstrs;
+};
+
+static const char *
+keep(struct serve_cfg *c, const char *v)
+{
+	c->strs = ev_xrealloc(c->strs, (c->nstrs + 1) * sizeof(char *));
+	c->strs[c->nstrs] = ev_xstrdup(v);
+	return c->strs[c->nstrs++];
+}
+
+static int
+cfg_value(struct serve_cfg *c, yaml_document_t *doc, const char *key, yaml_node_t *v,
+    struct ev_err *err)
+{
+	static const char *const lists[] = { "syslog_udp", "syslog_tcp", "tail", "rules" };
+	struct ev_strv *lv[] = { c->udp, c->tcp, c->tails, c->rules };
+	const char *const scal[] = { "syslog_source", "format", "timezone", "commit_every_ms",
+		"batch", "max_queue", "followup_after", "followup_every", "stats_every" };
+	const char **sv[] = { c->syslog_source, c->format, c->tz, c->commit_ms, c->batch, c->queue,
+		c->after, c->fu_every, c->stats };
+
+	for (size_t i = 0; i < 4; i++) {
+		if (strcmp(key, lists[i]) != 0)
+			continue;
+		if (lv[i]->n > 0)
+			return EV_OK; /* given on the command line */
+		if (v->type == YAML_SCALAR_NODE) {
+			lv[i]->v = ev_xrealloc(lv[i]->v, (lv[i]->n + 1) * sizeof(char *));
+			lv[i]->v[lv[i]->n++] = keep(c, (const char *)v->data.scalar.value);
+			return EV_OK;
+		}
+		if (v->type != YAML_SEQUENCE_NODE)
+			return ev_errf(err, EV_EINVAL, "config: serve.%s must be a value or a list", key);
+		for (yaml_node_item_t *it = v->data.sequence.items.start;
+		     it < v->data.sequence.items.top; it++) {
+			yaml_node_t *e = yaml_document_get_node(doc, *it);
+			if (e == NULL || e->type != YAML_SCALAR_NODE)
+				return ev_errf(err, EV_EINVAL, "config: serve.%s: items must be values", key);
+			lv[i]->v = ev_xrealloc(lv[i]->v, (lv[i]->n + 1) * sizeof(char *));
+			lv[i]->v[lv[i]->n++] = keep(c, (const char *)e->data.scalar.value);
+		}
+		return EV_OK;
+	}
+	if (v->type != YAML_SCALAR_NODE)
+		return ev_errf(err, EV_EINVAL, "config: serve.%s must be a single value", key);
+	if (strcmp(key, "tail_from_start") == 0) {
+		const char *b = (const char *)v->data.scalar.value;
+		if (strcmp(b, "true") == 0 || strcmp(b, "yes") == 0)
+			*c->from_start = 1;
+		else if (strcmp(b, "false") != 0 && strcmp(b, "no") != 0)
+			return ev_errf(err, EV_EINVAL, "config: serve.tail_from_start must be true or false");
+		return EV_OK;
+	}
+	for (size_t i = 0; i < sizeof(scal) / sizeof(scal[0]); i++) {
+		if (strcmp(key, scal[i]) != 0)
+			continue;
+		if (*sv[i] == NULL)
+			*sv[i] = keep(c, (const char *)v->data.scalar.value);
+		return EV_OK;
+	}
+	return ev_errf(err, EV_EINVAL, "config: unknown key serve.%s", key);
+}
+
+static int
+load_config(const char *path, struct serve_cfg *c, struct ev_err *err)
+{
+	FILE *f = fopen(path, "rb");
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	yaml_node_t *root, *sec = NULL;
+	int rc = EV_OK;
+
+	if (f == NULL)
+		return ev_errf(err, EV_EINVAL, "config %s: %s", path, strerror(errno));
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_file(&parser, f);
+	if (!yaml_parser_load(&parser, &doc)) {
+		rc = ev_errf(err, EV_EINVAL, "config %s:%zu: %s", path, parser.problem_mark.line + 1,
+		    parser.problem ? parser.problem : "malformed YAML");
+		yaml_parser_delete(&parser);
+		fclose(f);
+		return rc;
+	}
+	root = yaml_document_get_root_node(&doc);
+	if (root && root->type == YAML_MAPPING_NODE) {
+		for (yaml_node_pair_t *pr = root->data.mapping.pairs.start;
+		     pr < root->data.mapping.pairs.top; pr++) {
+			yaml_node_t *k = yaml_document_get_node(&doc, pr->key);
+			if (k && k->type == YAML_SCALAR_NODE &&
+			    strcmp((const char *)k->data.scalar.value, "serve") == 0)
+				sec = yaml_document_get_node(&doc, pr->value);
+		}
+	} else if (root) {
+		rc = ev_errf(err, EV_EINVAL, "config %s: the top level must be a mapping", path);
+	}
+	if (rc == EV_OK && sec && sec->type != YAML_MAPPING_NODE)
+		rc = ev_errf(err, EV_EINVAL, "config %s: serve: must be a mapping", path);
+	for (yaml_node_pair_t *pr = sec && rc == EV_OK ? sec->data.mapping.pairs.start : NULL;
+	     pr && pr < sec->data.mapping.pairs.top && rc == EV_OK; pr++) {
+		yaml_node_t *k = yaml_document_get_node(&doc, pr->key);
+		yaml_node_t *v = yaml_document_get_node(&doc, pr->value);
+		if (k == NULL || v == NULL || k->type != YAML_SCALAR_NODE)
+			rc = ev_errf(err, EV_EINVAL, "config %s: serve: keys must be names", path);
+		else
+			rc = cfg_value(c, &doc, (const char *)k->data.scalar.value, v, err);
+	}
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	fclose(f);
+	return rc;
+}
+
 int
 cmd_serve(struct ev_cli *cli, int argc, char **argv)
 {
@@ -166,7 +298,8 @@ cmd_serve(struct ev_cli *cli, int argc, char **argv)
 		       rules_paths = { NULL, 0 };
 	const char *format = NULL, *tz = NULL, *after_s = NULL, *fu_every_s = NULL,
 		   *stats_s = NULL, *commit_ms_s = NULL, *batch_s = NULL, *queue_s = NULL,
-		   *syslog_source = "syslog";
+		   *syslog_source = NULL, *config = NULL;
+	struct serve_cfg cfg;
 	int no_udp = 0, no_tcp = 0, no_rules = 0, from_start = 0, npos, status = 0, sig;
 	int64_t fu_every = 60LL * 1000000, stats_every = 60LL * 1000000;
 	uint64_t commit_ms = 200, batch = EV_INGEST_BATCH, max_queue = 100000;
@@ -177,6 +310,8 @@ cmd_serve(struct ev_cli *cli, int argc, char **argv)
 	struct serve s;
 	char bound[160], name[EV_SOURCE_NAME_MAX + 2];
 	const struct ev_opt opts[] = {
+		{ "config", "FILE", "YAML file with a serve: section (options win)", &config, NULL,
+		    NULL },
 		{ "syslog-udp", "[NAME=]ADDR", "syslog UDP listener (repeatable; default "
 					     "127.0.0.1:5514)", NULL, NULL, &udp },
 		{ "syslog-tcp", "[NAME=]ADDR", "syslog TCP listener, LF or octet-counted frames "
@@ -214,11 +349,13 @@ cmd_serve(struct ev_cli *cli, int argc, char **argv)
 
 	memset(&s, 0, sizeof(s));
 	memset(&o, 0, sizeof(o));
+	memset(&cfg, 0, sizeof(cfg));
 	s.cli = cli;
 	if (ev_cli_parse(cli, argc, argv, opts,
 		"evident serve [--syslog-udp [NAME=]ADDR]... [--syslog-tcp [NAME=]ADDR]...\n"
 		"       [--no-syslog-udp] [--no-syslog-tcp] [--tail SOURCE=PATH]... [--rules PATH]...\n"
-		"       [--followup-after DURATION] [--commit-every MS] [--stats-every DURATION]",
+		"       [--followup-after DURATION] [--commit-every MS] [--stats-every DURATION]\n"
+		"       [--config FILE]",
 		&npos, &status))
 		goto out;
 	status = 2;
@@ -226,6 +363,28 @@ cmd_serve(struct ev_cli *cli, int argc, char **argv)
 		ev_cli_usage(cli, "unexpected argument '%s'", argv[1]);
 		goto out;
 	}
+	if (config) {
+		cfg.udp = &udp;
+		cfg.tcp = &tcp;
+		cfg.tails = &tails;
+		cfg.rules = &rules_paths;
+		cfg.syslog_source = &syslog_source;
+		cfg.format = &format;
+		cfg.tz = &tz;
+		cfg.commit_ms = &commit_ms_s;
+		cfg.batch = &batch_s;
+		cfg.queue = &queue_s;
+		cfg.after = &after_s;
+		cfg.fu_every = &fu_every_s;
+		cfg.stats = &stats_s;
+		cfg.from_start = &from_start;
+		if (load_config(config, &cfg, &err) != EV_OK) {
+			status = ev_cli_fail(cli, &err);
+			goto out;
+		}
+	}
+	if (syslog_source == NULL)
+		syslog_source = "syslog";
 	if (format == NULL || strcmp(format, "auto") == 0)
 		o.format = EV_FMT_AUTO;
 	else if (strcmp(format, "rfc5424") == 0)
@@ -361,6 +520,9 @@ out:
 	ev_ledger_close(s.l);
 	if (rules)
 		ev_rules_free(rules);
+	for (size_t i = 0; i < cfg.nstrs; i++)
+		free(cfg.strs[i]);
+	free(cfg.strs);
 	free(udp.v);
 	free(tcp.v);
 	free(tails.v);

@@ -109,6 +109,23 @@ wait "$FPID"
 t_like "serve raises follow-ups on its timer" "alert [0-9]+ is still open: follow-up alert [0-9]+ raised" "$(cat "$T/fu.err")"
 t_is "one follow-up per open alert, not repeated on later rounds" "$OPEN" "$("$E" --json log --kind alert.raised | grep -c '"followup_of":')"
 
+# --- a configuration file ------------------------------------------------------------------
+UP3=$(free_port udp)
+TP3=$(free_port tcp)
+printf 'http:\n  listen: 127.0.0.1:0\nserve:\n  syslog_udp: [ "udp-src=127.0.0.1:%s" ]\n  syslog_tcp: "127.0.0.1:%s"\n  followup_after: 1h\n  stats_every: 5m\n' "$UP3" "$TP3" >"$T/serve.yml"
+"$E" serve --config "$T/serve.yml" --no-rules 2>"$T/cfg.err" &
+CPID=$!
+PIDS+=("$CPID")
+wait_ready "$T/cfg.err"
+kill -TERM "$CPID"
+wait "$CPID"
+t_like "config: UDP listener with its source name" "syslog udp 127.0.0.1:$UP3 \(source udp-src\)" "$(cat "$T/cfg.err")"
+t_like "config: TCP listener" "syslog tcp 127.0.0.1:$TP3 \(source syslog\)" "$(cat "$T/cfg.err")"
+t_like "config: follow-up delay" "alerts followed up after 3600s" "$(cat "$T/cfg.err")"
+printf 'serve:\n  syslog_udpp: 127.0.0.1:1\n' >"$T/bad.yml"
+t_exit "config: an unknown key is refused" 2 "$E" serve --config "$T/bad.yml"
+t_like "names it" "unknown key serve.syslog_udpp" "$(err)"
+
 # --- refusals and SIGINT ------------------------------------------------------------------
 t_exit "a bad listener address" 2 "$E" serve --syslog-udp "nonsense" --no-syslog-tcp
 t_exit "a port in use" 1 "$E" serve --syslog-udp "127.0.0.1:$UP" --syslog-tcp "127.0.0.1:$TP" --syslog-tcp "127.0.0.1:$TP"
