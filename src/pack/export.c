@@ -669,6 +669,21 @@ ev_pack_export(struct ev_ledger *l, const struct ev_pack_export_opts *o,
 		pack_members_add_owned(&out, ms.m[i].name, ms.m[i].data, ms.m[i].len);
 		ms.m[i].data = NULL;
 	}
+	/* A pack verify would refuse is not written: the limits are part of the format. */
+	{
+		size_t total = 0;
+		for (size_t i = 0; i < out.n; i++) {
+			total += out.m[i].len;
+			if (out.m[i].len > EV_PACK_MEMBER_MAX || total > EV_PACK_TOTAL_MAX - 65536 ||
+			    out.n > EV_PACK_MEMBERS_MAX - 2) {
+				rc = ev_errf(err, EV_EINVAL,
+				    "the pack would exceed the pack size limits (%s: %zu bytes; each "
+				    "member at most %zu, all at most %zu): narrow the selection",
+				    out.m[i].name, out.m[i].len, EV_PACK_MEMBER_MAX, EV_PACK_TOTAL_MAX);
+				goto out;
+			}
+		}
+	}
 	files = json_array();
 	for (size_t i = 0; i < out.n; i++) {
 		pack_sha256_hex(out.m[i].data, out.m[i].len, hex);
