@@ -183,6 +183,7 @@ void ev_page_report(struct ev_http_req *, struct ev_http_resp *);
 void ev_page_report_post(struct ev_http_req *, struct ev_http_resp *);
 void ev_page_css(struct ev_http_req *, struct ev_http_resp *);
 void ev_page_js(struct ev_http_req *, struct ev_http_resp *);
+void ev_page_favicon(struct ev_http_req *, struct ev_http_resp *);
 
 /* HTML-escape s into b. */
 void ev_html_esc(struct ev_buf *b, const char *s);

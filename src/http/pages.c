@@ -160,7 +160,7 @@ static const char css[] =
 	"border:1px solid var(--line);background:#fff}.stages span.done{background:#dcfce7}"
 	".stages span.current{background:var(--accent);color:#fff;font-weight:700}"
 	"pre{background:#fff;border:1px solid var(--line);padding:.5rem;overflow:auto}"
-	"svg text{font:11px system-ui,sans-serif}\n";
+	"svg text{font:11px system-ui,sans-serif}.sw-alert{color:#f59e0b}.sw-inc{color:#b91c1c}\n";
 
 static const char js[] =
 	"'use strict';\n"
@@ -180,6 +180,13 @@ ev_page_css(struct ev_http_req *rq, struct ev_http_resp *rs)
 	rs->status = 200;
 	rs->type = "text/css; charset=utf-8";
 	ev_buf_adds(&rs->body, css);
+}
+
+void
+ev_page_favicon(struct ev_http_req *rq, struct ev_http_resp *rs)
+{
+	rs->status = 204; /* browsers ask; there is nothing to show */
+	rs->type = "image/x-icon";
 }
 
 void
@@ -409,8 +416,8 @@ chart(struct ev_buf *b, const unsigned *alerts, const unsigned *incidents, int64
 		if (i % 2 == 0)
 			ev_buf_addf(b, "<text x=\"%.1f\" y=\"%d\">%.5s</text>", x + 2, H - 5, t + 5);
 	}
-	ev_buf_adds(b, "</svg><p class=\"muted\"><span style=\"color:#f59e0b\">&#9632;</span> "
-		       "alerts <span style=\"color:#b91c1c\">&#9632;</span> incidents opened, "
+	ev_buf_adds(b, "</svg><p class=\"muted\"><span class=\"sw-alert\">&#9632;</span> "
+		       "alerts <span class=\"sw-inc\">&#9632;</span> incidents opened, "
 		       "per day (UTC), last 14 days</p>");
 }
 
@@ -600,11 +607,14 @@ ledger_page(struct ev_http_req *rq, struct ev_http_resp *rs, const char *msg, in
 	ev_buf_adds(b, "<p><form method=\"post\" action=\"/ledger/verify\" class=\"inline\" "
 		       "id=\"verify-form\">");
 	csrf_field(rq, b);
-	ev_buf_adds(b, "<button type=\"submit\">Verify now</button></form> "
-		       "<form method=\"post\" action=\"/ledger/checkpoint\" class=\"inline\" "
-		       "id=\"checkpoint-form\">");
-	csrf_field(rq, b);
-	ev_buf_adds(b, "<button type=\"submit\">Record a checkpoint</button></form></p>"
+	ev_buf_adds(b, "<button type=\"submit\">Verify now</button></form> ");
+	if (ev_http_allowed("POST", "/ledger/checkpoint", rq->who.role_bit)) {
+		ev_buf_adds(b, "<form method=\"post\" action=\"/ledger/checkpoint\" class=\"inline\" "
+			       "id=\"checkpoint-form\">");
+		csrf_field(rq, b);
+		ev_buf_adds(b, "<button type=\"submit\">Record a checkpoint</button></form>");
+	}
+	ev_buf_adds(b, "</p>"
 		       "<form method=\"get\" action=\"/entries/0\" id=\"entry-form\" class=\"muted\">"
 		       "Entries: see the most recent below, or open <code>/entries/SEQ</code>.</form>"
 		       "<h2>Checkpoints</h2>");

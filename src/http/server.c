@@ -66,6 +66,7 @@ static const struct route routes[] = {
 	{ "GET", "/healthz", 0, F_PUBLIC, ev_api_healthz },
 	{ "GET", "/static/app.css", 0, F_PUBLIC, ev_page_css },
 	{ "GET", "/static/app.js", 0, F_PUBLIC, ev_page_js },
+	{ "GET", "/favicon.ico", 0, F_PUBLIC, ev_page_favicon },
 	{ "GET", "/login", 0, F_PUBLIC | F_PAGE, ev_page_login },
 	{ "POST", "/login", 0, F_PUBLIC | F_PAGE, ev_page_login_post },
 	{ "GET", "/report", 0, F_REPORT | F_PAGE, ev_page_report },

@@ -20,7 +20,7 @@ t_like "the route table has routes" '^[0-9]+$' "$n"
 
 public=$(awk '$3 == "public" || $3 == "public-report" {print $1" "$2}' "$T/routes" | sort | tr '\n' ';')
 t_is "the public routes are exactly the reviewed ones" \
-	"GET /healthz;GET /login;GET /report;GET /static/app.css;GET /static/app.js;POST /login;POST /report;" \
+	"GET /favicon.ico;GET /healthz;GET /login;GET /report;GET /static/app.css;GET /static/app.js;POST /login;POST /report;" \
 	"$public"
 
 http_start --public-report
