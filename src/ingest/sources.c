@@ -144,7 +144,8 @@ stmt_get_locked(sqlite3 *db, int q, struct ev_err *err)
 	if (slot < 0) {
 		if (free_slot < 0)
 			free_slot = 0;
-		cache_forget_locked(cache[free_slot].db, 1);
+		/* Forget, never finalise: that connection may be closed already. */
+		cache_forget_locked(cache[free_slot].db, 0);
 		slot = free_slot;
 		cache[slot].db = db;
 	}
