@@ -403,13 +403,16 @@ key_char(char ch)
 static int
 reserved(const char *k, size_t n)
 {
-	static const char *const names[] = { "facility", "severity", "timestamp", "host",
-		"app", "procid", "msgid", "message" };
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strlen(names[i]) == n && memcmp(names[i], k, n) == 0)
-			return 1;
-	return 0;
+	switch (n) {
+	case 3: return memcmp(k, "app", 3) == 0;
+	case 4: return memcmp(k, "host", 4) == 0;
+	case 5: return memcmp(k, "msgid", 5) == 0;
+	case 6: return memcmp(k, "procid", 6) == 0;
+	case 7: return memcmp(k, "message", 7) == 0;
+	case 8: return memcmp(k, "facility", 8) == 0 || memcmp(k, "severity", 8) == 0;
+	case 9: return memcmp(k, "timestamp", 9) == 0;
+	default: return 0;
+	}
 }
 
 /* "audit(1732487401.123:456)" at s[0..n): the time in microseconds. */

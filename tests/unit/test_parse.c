@@ -912,12 +912,13 @@ test_speed(void)
 		len[i] = strlen(lines[i]);
 	O.format = EV_FMT_AUTO;
 	O.timezone = "Europe/Berlin";
-	clock_gettime(CLOCK_MONOTONIC, &a);
+	/* CPU time, not wall time: shared build machines are busy. */
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &a);
 	for (long i = 0; i < total; i++)
 		ev_parse_line(lines[i & 3], len[i & 3], &O, &P);
-	clock_gettime(CLOCK_MONOTONIC, &b);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &b);
 	double secs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
-	printf("# parse speed: %.0f lines/s (mixed BSD/ISO/5424/JSON, Europe/Berlin)\n",
+	printf("# parse speed: %.0f lines/s of CPU time (mixed BSD/ISO/5424/JSON, Europe/Berlin)\n",
 	    (double)total / secs);
 	CHECK(P.ok, "speed run parsed");
 	O.timezone = NULL;
