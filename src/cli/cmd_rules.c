@@ -125,11 +125,9 @@ on_match(const struct ev_rule_match *m, const struct ev_event *ev, void *arg)
 }
 
 static int
-rules_test(struct ev_cli *cli, int argc, char **argv)
+test_run(struct ev_cli *cli, char **argv, const char *format, int all, const struct ev_strv *maps)
 {
-	int npos, status, rc, all = 0;
-	const char *format = NULL;
-	struct ev_strv maps = { NULL, 0 };
+	int rc;
 	struct ev_err err = { 0 };
 	struct ev_rules *r = NULL;
 	struct lint_ctx lc = { cli, stderr, 0, 0 };
@@ -140,30 +138,13 @@ rules_test(struct ev_cli *cli, int argc, char **argv)
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t len;
-	const struct ev_opt opts[] = {
-		{ "all", NULL, "also show rules that only feed a correlation", NULL, &all, NULL },
-		{ "format", "F", "log format: auto (default), rfc5424, rfc3164, json", &format, NULL,
-		    NULL },
-		{ "map-service", "SVC=NAME,...",
-		    "rules with logsource.service SVC only see lines from these apps or sources "
-		    "(repeatable)",
-		    NULL, NULL, &maps },
-		{ NULL, NULL, NULL, NULL, NULL, NULL },
-	};
 
-	if (ev_cli_parse(cli, argc, argv, opts,
-		"evident rules test RULE FILE [--all] [--format F] [--map-service SVC=NAME,...] "
-		"[--json]   (FILE - is stdin)",
-		&npos, &status))
-		return status;
-	for (size_t i = 0; i < maps.n; i++) {
-		const char *eq = strchr(maps.v[i], '=');
-		if (eq == NULL || eq == maps.v[i] || eq[1] == '\0')
+	for (size_t i = 0; i < maps->n; i++) {
+		const char *eq = strchr(maps->v[i], '=');
+		if (eq == NULL || eq == maps->v[i] || eq[1] == '\0')
 			return ev_cli_usage(cli, "--map-service wants SERVICE=NAME[,NAME...], not '%s'",
-			    maps.v[i]);
+			    maps->v[i]);
 	}
-	if (npos != 2)
-		return ev_cli_usage(cli, "rules test needs a rule (file or directory) and a log file");
 	if (format) {
 		if (strcmp(format, "auto") == 0)
 			po.format = EV_FMT_AUTO;
@@ -195,8 +176,8 @@ rules_test(struct ev_cli *cli, int argc, char **argv)
 		return ev_cli_fail(cli, &err);
 	}
 	ev_rules_show_hidden(r, all);
-	for (size_t i = 0; i < maps.n; i++) {
-		char *spec = ev_xstrdup(maps.v[i]), *eq = strchr(spec, '='), *save = NULL;
+	for (size_t i = 0; i < maps->n; i++) {
+		char *spec = ev_xstrdup(maps->v[i]), *eq = strchr(spec, '='), *save = NULL;
 		const char *names[64];
 		size_t nn = 0;
 		*eq = '\0';
@@ -237,6 +218,38 @@ rules_test(struct ev_cli *cli, int argc, char **argv)
 		    t.line == 1 ? "" : "s", t.matches, t.matches == 1 ? "" : "es");
 	ev_rules_free(r);
 	return 0;
+}
+
+static int
+rules_test(struct ev_cli *cli, int argc, char **argv)
+{
+	int npos, status, rc, all = 0;
+	const char *format = NULL;
+	struct ev_strv maps = { NULL, 0 };
+	const struct ev_opt opts[] = {
+		{ "all", NULL, "also show rules that only feed a correlation", NULL, &all, NULL },
+		{ "format", "F", "log format: auto (default), rfc5424, rfc3164, json", &format, NULL,
+		    NULL },
+		{ "map-service", "SVC=NAME,...",
+		    "rules with logsource.service SVC only see lines from these apps or sources "
+		    "(repeatable)",
+		    NULL, NULL, &maps },
+		{ NULL, NULL, NULL, NULL, NULL, NULL },
+	};
+
+	if (ev_cli_parse(cli, argc, argv, opts,
+		"evident rules test RULE FILE [--all] [--format F] [--map-service SVC=NAME,...] "
+		"[--json]   (FILE - is stdin)",
+		&npos, &status)) {
+		free(maps.v);
+		return status;
+	}
+	if (npos != 2)
+		rc = ev_cli_usage(cli, "rules test needs a rule (file or directory) and a log file");
+	else
+		rc = test_run(cli, argv, format, all, &maps);
+	free(maps.v);
+	return rc;
 }
 
 int
