@@ -87,8 +87,11 @@ int ev_rules_map_service(struct ev_rules *r, const char *service, const char *co
 void ev_rules_show_hidden(struct ev_rules *r, int on);
 
 /*
- * Note: ev_rules_match keeps per-event scratch and correlation state in r;
- * a rule set is used by one thread at a time.
+ * Notes on ev_rules_match: it keeps per-event scratch and correlation state
+ * in r, so a rule set is used by one thread at a time; the strings and seqs
+ * of a struct ev_rule_match are valid only during the callback (copy what
+ * you keep).  ev_rules_count counts every loaded rule, correlations and the
+ * rules that only feed them included.
  */
 
 #endif
