@@ -83,7 +83,8 @@ int ev_log_format_parse(const char *name, enum ev_log_format *f);
  *   pairs inside msg='...' are lifted to the top level; the outer
  *   msg=audit(SECONDS.MILLIS:SERIAL) stays as field "msg"; keys that are
  *   syslog field names (host, message, ...) are skipped; hex-encoded values
- *   are left encoded.  Lines of /var/log/audit/audit.log itself
+ *   are left encoded; pairs beyond the field table (EV_PARSE_MAX_FIELDS)
+ *   are dropped (the raw line keeps them).  Lines of /var/log/audit/audit.log itself
  *   ("[node=H ]type=T msg=audit(...): ...") parse the same way, with host
  *   from node=, message = the text after "): ", the event time from
  *   audit(...), format reported as EV_FMT_RFC3164.

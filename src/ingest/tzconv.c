@@ -36,6 +36,7 @@ struct tz_zone {
 	int32_t *utoff; /* per type */
 	size_t ntypes;
 	int32_t first_off;
+	int missing; /* no such zone (remembered so a bad setting costs one lookup) */
 	int has_rule, has_dst;
 	int32_t std_off, dst_off; /* seconds east of UTC */
 	struct tz_rulept start, end;
@@ -365,12 +366,16 @@ get_zone(const char *name)
 	}
 	if (z == NULL && nzones < TZ_MAX_ZONES) {
 		struct tz_zone *nz = load_zone(name);
-		if (nz)
-			zones[nzones++] = nz;
+		if (nz == NULL) {
+			nz = ev_xcalloc(1, sizeof(*nz));
+			snprintf(nz->name, sizeof(nz->name), "%s", name);
+			nz->missing = 1;
+		}
+		zones[nzones++] = nz;
 		z = nz;
 	}
 	pthread_mutex_unlock(&zones_lock);
-	return z;
+	return z && !z->missing ? z : NULL;
 }
 
 int
