@@ -142,4 +142,13 @@ echo "  evident / fail2ban-regex  $(ratio "$EV_R" "$F2B_R")"
 echo "  evident / SEC             $(ratio "$EV_R" "$SEC_R")"
 echo "  evident / raw sqlite3     $(ratio "$EV_R" "$SQL_R")"
 echo "  (wall-clock rates; durable appends wait for fsync, so a busy disk lowers evident's and sqlite3's)"
+echo "per cpu-second (user+sys; what one core does regardless of the disk and other load):"
+EVC=$(rate "$N" "$EV_CPU")
+F2C=$(rate "$N" "$(cpu "$W/f2b.time")")
+SECC=$(rate "$N" "$(cpu "$W/sec.time")")
+SQLC=$(rate "$N" "$(cpu "$W/sql.time")")
+echo "  evident $EVC, fail2ban-regex $F2C, SEC $SECC, sqlite3 $SQLC lines per cpu-second"
+echo "  evident / fail2ban-regex  $(ratio "$EVC" "$F2C")"
+echo "  evident / SEC             $(ratio "$EVC" "$SECC")"
+echo "  evident / raw sqlite3     $(ratio "$EVC" "$SQLC")"
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); evident runs on one"
