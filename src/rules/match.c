@@ -635,7 +635,7 @@ static void
 lit_add(struct ev_rules *r, uint32_t field, const char *s, size_t n, uint32_t rule)
 {
 	struct rl_lit *l = NULL;
-	char tmp[512];
+	char tmp[RL_MAX_LIT] = { 0 };
 
 	if (n > RL_MAX_LIT) {
 		/*
