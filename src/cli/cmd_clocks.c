@@ -11,6 +11,7 @@
 
 #include "cli/cli.h"
 #include "incident/incident.h"
+#include "registers/registers.h"
 #include "util/json.h"
 #include "util/timeutil.h"
 
@@ -142,10 +143,13 @@ cmd_clocks(struct ev_cli *cli, int argc, char **argv)
 	}
 	if (raise) {
 		unsigned raised = 0, delivered = 0;
-		if (ev_clocks_tick(l, now, &cfg, &raised, &delivered, &err) != EV_OK) {
+		unsigned vraised = 0;
+		if (ev_clocks_tick(l, now, &cfg, &raised, &delivered, &err) != EV_OK ||
+		    ev_registers_vuln_tick(l, now, &vraised, &err) != EV_OK) {
 			rc = ev_cli_fail(cli, &err);
 			goto out;
 		}
+		raised += vraised;
 		if (cli->json)
 			printf("{\"delivered\":%u,\"raised\":%u}\n", delivered, raised);
 		else
@@ -153,7 +157,8 @@ cmd_clocks(struct ev_cli *cli, int argc, char **argv)
 			    delivered, delivered == 1 ? "y" : "ies");
 		goto out;
 	}
-	if (ev_clocks_list(l, now, soon, all, &clocks, &err) != EV_OK) {
+	if (ev_clocks_list(l, now, soon, all, &clocks, &err) != EV_OK ||
+	    ev_registers_vuln_clocks_append(l, now, all, clocks, &err) != EV_OK) {
 		rc = ev_cli_fail(cli, &err);
 		goto out;
 	}

@@ -400,11 +400,12 @@ ev_cadence_list(struct ev_ledger *l, const struct ev_compliance *c, int64_t now,
 	for (i = 0; i < n && rc == EV_OK; i++) {
 		ctl = json_object_get(controls, ids[i]);
 		json_array_foreach(json_object_get(ctl, "evidence"), j, q) {
-			json_t *r, *item, *rq = json_array(), *map;
+			json_t *r, *item, *rq, *map;
 			const char *rid;
 			char name[256];
 			if (ev_json_str(q, "cadence") == NULL)
 				continue;
+			rq = json_array();
 			if ((rc = eval_query(l, q, now, &r, err)) != EV_OK) {
 				json_decref(rq);
 				break;

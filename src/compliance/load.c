@@ -146,19 +146,24 @@ load_catalogue(struct ev_compliance *c, const char *path, struct ev_err *err)
 			header = 1;
 			continue;
 		}
-		if (f[0][0] == '\0' || f[1][0] == '\0' || strlen(f[0]) > 64 ||
-		    json_string(f[3]) == NULL) {
+		json_t *row = json_object();
+		int utf8 = 1;
+		for (size_t i = 0; i < NCOL; i++) {
+			json_t *v = json_string(f[i]);
+			utf8 &= v != NULL;
+			json_object_set_new(row, columns[i], v ? v : json_null());
+		}
+		if (f[0][0] == '\0' || f[1][0] == '\0' || strlen(f[0]) > 64 || !utf8) {
+			json_decref(row);
 			rc = ev_errf(err, EV_EINVAL, "%s:%zu: needs an id and a clause (UTF-8)", path,
 			    lineno);
 			goto out;
 		}
 		if (json_object_get(c->ids, f[0])) {
+			json_decref(row);
 			rc = ev_errf(err, EV_EINVAL, "%s:%zu: duplicate id %s", path, lineno, f[0]);
 			goto out;
 		}
-		json_t *row = json_object();
-		for (size_t i = 0; i < NCOL; i++)
-			json_object_set_new(row, columns[i], json_string(f[i]));
 		json_object_set_new(c->ids, f[0], json_integer((json_int_t)json_array_size(c->catalogue)));
 		json_array_append_new(c->catalogue, row);
 	}

@@ -198,12 +198,14 @@ add_value(json_t *body, const struct ev_reg_field *f, const struct ev_reg_values
 		return EV_OK;
 	}
 	switch (f->type) {
-	case EV_RF_TEXT:
-		if (!text_ok(s) || json_string(s) == NULL)
+	case EV_RF_TEXT: {
+		json_t *str = text_ok(s) ? json_string(s) : NULL;
+		if (str == NULL)
 			return ev_errf(err, EV_EINVAL, "--%s: 1 to %d bytes of UTF-8 text", f->opt,
 			    EV_REG_TEXT_MAX);
-		json_object_set_new(body, f->key, json_string(s));
+		json_object_set_new(body, f->key, str);
 		break;
+	}
 	case EV_RF_ENUM:
 		if (!enum_ok(f->values, s))
 			return ev_errf(err, EV_EINVAL, "--%s '%s': must be one of %s", f->opt, s,
@@ -1036,6 +1038,24 @@ ev_registers_vuln_clocks(struct ev_ledger *l, int64_t now, int all, json_t **out
 		json_array_append_new(*out, c);
 	}
 	sqlite3_finalize(st);
+	return EV_OK;
+}
+
+int
+ev_registers_vuln_clocks_append(struct ev_ledger *l, int64_t now, int all, json_t *clocks,
+    struct ev_err *err)
+{
+	json_t *v = NULL, *c;
+	size_t i;
+	int rc;
+
+	if ((rc = ev_registers_vuln_clocks(l, now, all, &v, err)) != EV_OK)
+		return rc;
+	json_array_foreach(v, i, c) {
+		json_object_set(c, "incident", json_object_get(c, "subject"));
+		json_array_append(clocks, c);
+	}
+	json_decref(v);
 	return EV_OK;
 }
 

@@ -155,6 +155,14 @@ int ev_registers_raise(struct ev_ledger *l, const char *rule, const char *key,
     const char *severity, const char *title, const char *why, json_t *extra, int *raised,
     struct ev_err *err);
 
+/*
+ * For `evident clocks`: append the vulnerability clocks to an incident-clock
+ * array, each also carrying "incident" = its subject (vuln-N) so one listing
+ * shows both.
+ */
+int ev_registers_vuln_clocks_append(struct ev_ledger *l, int64_t now, int all, json_t *clocks,
+    struct ev_err *err);
+
 /* Overdue critical-vulnerability clocks raise rule "vuln.overdue" once per vulnerability. */
 int ev_registers_vuln_tick(struct ev_ledger *l, int64_t now, unsigned *raised,
     struct ev_err *err);

@@ -38,6 +38,8 @@ t_is "closing stops the clock" stopped "$(state vuln-3 now+49h)"
 t_ok "reassessed as critical" $EVIDENT vuln assess vuln-5 --exposure "exploit published" --severity critical
 t_is "reassessment to critical starts the clock from discovery" overdue "$(state vuln-5 now+49h)"
 
+t_ok "evident clocks lists vulnerability clocks with the incident clocks" $EVIDENT clocks --now now+49h --json
+t_like "vuln-4 is overdue there" '"incident": "vuln-4",[^}]*"clock": "critical-vulnerability"[^}]*"state": "overdue"' "$(out | tr -d '\n')"
 t_ok "raise overdue clocks" $EVIDENT vuln clocks --raise --now now+49h
 t_like "two alerts (vuln-4, vuln-5)" "^2 alerts raised" "$(out | tail -1)"
 t_ok "raise again" $EVIDENT vuln clocks --raise --now now+50h
