@@ -247,7 +247,19 @@ alerts_followup(struct ev_cli *cli, int argc, char **argv)
 int
 cmd_alerts(struct ev_cli *cli, int argc, char **argv)
 {
-	const char *sub = argc > 1 ? argv[1] : NULL;
+	const char *sub;
+
+	/* Global flags may sit between the command and its subcommand. */
+	while (argc > 1 && (strcmp(argv[1], "--json") == 0 || strcmp(argv[1], "--quiet") == 0)) {
+		if (argv[1][2] == 'j')
+			cli->json = 1;
+		else
+			cli->quiet = 1;
+		argv[1] = argv[0];
+		argv++;
+		argc--;
+	}
+	sub = argc > 1 ? argv[1] : NULL;
 
 	if (sub && strcmp(sub, "ack") == 0)
 		return alerts_ack(cli, argc - 1, argv + 1);

@@ -273,7 +273,19 @@ out:
 int
 cmd_sources(struct ev_cli *cli, int argc, char **argv)
 {
-	const char *sub = argc > 1 ? argv[1] : NULL;
+	const char *sub;
+
+	/* Global flags may sit between the command and its subcommand. */
+	while (argc > 1 && (strcmp(argv[1], "--json") == 0 || strcmp(argv[1], "--quiet") == 0)) {
+		if (argv[1][2] == 'j')
+			cli->json = 1;
+		else
+			cli->quiet = 1;
+		argv[1] = argv[0];
+		argv++;
+		argc--;
+	}
+	sub = argc > 1 ? argv[1] : NULL;
 
 	if (sub && strcmp(sub, "add") == 0)
 		return sources_add(cli, argc - 1, argv + 1);
