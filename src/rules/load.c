@@ -1755,27 +1755,34 @@ rdiag(struct loader *L, struct rl_rule *ru, unsigned line, const char *fmt, ...)
 	L->ru = NULL;
 }
 
-/* Depth of correlation chains from ru; -1 on a cycle or over-deep chain. */
+/*
+ * Depth of the correlation chain below ru; -1 on a cycle or a chain deeper
+ * than RL_MAX_CHAIN.  Memoised (cstate/cdepth), so a lattice of
+ * correlations costs one visit per rule, not one per path.
+ */
 static int
 chain_depth(struct ev_rules *r, struct rl_rule *ru, int depth)
 {
 	int best = 0;
 
-	if (depth > RL_MAX_CHAIN)
-		return -1;
 	if (ru->corr == NULL)
 		return 0;
-	for (size_t j = 0; j < ru->corr->nref; j++) {
+	if (ru->cstate == 2)
+		return ru->cdepth;
+	if (ru->cstate == 1 || depth > 256)
+		return -1; /* a cycle (or a chain too long to follow) */
+	ru->cstate = 1;
+	for (size_t j = 0; j < ru->corr->nref && best >= 0; j++) {
 		struct rl_rule *x = find_ref(r, ru->corr->refname[j], ru);
 		int d;
 		if (x == NULL || x->bad)
 			continue;
-		if ((d = chain_depth(r, x, depth + 1)) < 0)
-			return -1;
-		if (d + 1 > best)
-			best = d + 1;
+		d = chain_depth(r, x, depth + 1);
+		best = d < 0 ? -1 : (d + 1 > best ? d + 1 : best);
 	}
-	return best;
+	ru->cstate = 2;
+	ru->cdepth = best > RL_MAX_CHAIN ? -1 : best;
+	return ru->cdepth;
 }
 
 static void
@@ -1808,6 +1815,8 @@ link_rules(struct loader *L)
 	/* references: repeat, since a correlation over a failed rule fails too */
 	while (changed) {
 		changed = 0;
+		for (size_t i = 0; i < r->nrules; i++)
+			r->rules[i]->cstate = 0;
 		for (size_t i = 0; i < r->nrules; i++) {
 			struct rl_rule *ru = r->rules[i];
 			if (ru->bad || ru->corr == NULL)

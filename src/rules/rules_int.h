@@ -149,6 +149,7 @@ struct rl_rule {
 	int generate;               /* report on its own even when referenced */
 	int hidden;                 /* referenced by a correlation, not generated */
 	int generate_set;
+	int cstate, cdepth;         /* loading: correlation chain depth memo */
 	/* detection */
 	size_t nsel;
 	struct rl_sel *sels;

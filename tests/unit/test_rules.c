@@ -917,6 +917,38 @@ test_load_buffer_garbage(void)
 	}
 }
 
+/* A lattice of correlations: one visit per rule, depth bounded. */
+static void
+test_correlation_lattice(void)
+{
+	struct ev_buf b = EV_BUF_INIT;
+	struct diags g;
+	struct ev_rules *r;
+	clock_t t0 = clock();
+
+	for (int i = 0; i < 20; i++)
+		ev_buf_addf(&b, "---\ntitle: b\nname: l0_%d\nlogsource: {product: x}\n"
+				"detection: {s: {a: '%d'}, condition: s}\n",
+		    i, i);
+	for (int layer = 1; layer <= 9; layer++) {
+		for (int i = 0; i < 20; i++) {
+			ev_buf_addf(&b, "---\ntitle: c\nname: l%d_%d\ncorrelation:\n  type: event_count\n"
+					"  timespan: 1m\n  condition: {gte: 2}\n  rules:\n",
+			    layer, i);
+			for (int k = 0; k < 20; k++)
+				ev_buf_addf(&b, "    - l%d_%d\n", layer - 1, k);
+		}
+	}
+	r = load(b.p, &g);
+	CHECK(ev_rules_count(r) == 20 + 8 * 20 && g.n == 20 && strstr(g.text, "deeper than 8"),
+	    "a 9-deep lattice of 180 correlations (20 references each): layers 1-8 load, layer 9 "
+	    "is refused (%zu loaded, %zu problems)",
+	    ev_rules_count(r), g.n);
+	CHECK((double)(clock() - t0) / CLOCKS_PER_SEC < 5.0, "and loading it is quick");
+	ev_rules_free(r);
+	ev_buf_free(&b);
+}
+
 /* A rule set too big for the automaton is matched without a prefilter. */
 static void
 test_huge_rule_set(void)
@@ -1069,6 +1101,7 @@ main(int argc, char **argv)
 	test_prefilter_agrees();
 	test_load_buffer_garbage();
 	test_huge_rule_set();
+	test_correlation_lattice();
 	bench(50000);
 	UNIT_END();
 }
