@@ -13,7 +13,7 @@ free_port() { python3 -c 'import socket,sys
 s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM if sys.argv[1]=="udp" else socket.SOCK_STREAM)
 s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' "$1"; }
 wait_ready() { # errfile
-	for _ in $(seq 100); do grep -q "ready:" "$1" 2>/dev/null && return 0; sleep 0.05; done
+	for _ in $(seq 300); do grep -q "ready:" "$1" 2>/dev/null && return 0; sleep 0.05; done
 	return 1
 }
 PIDS=()

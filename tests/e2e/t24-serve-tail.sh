@@ -10,11 +10,11 @@
 . "$(dirname "$0")/lib.sh"
 E="$EVIDENT"
 wait_ready() {
-	for _ in $(seq 100); do grep -q "ready:" "$1" 2>/dev/null && return 0; sleep 0.05; done
+	for _ in $(seq 300); do grep -q "ready:" "$1" 2>/dev/null && return 0; sleep 0.05; done
 	return 1
 }
 wait_lines() { # source count
-	for _ in $(seq 100); do
+	for _ in $(seq 300); do
 		[ "$("$E" log --kind log --subject "$1" | wc -l)" -ge "$2" ] && return 0
 		sleep 0.05
 	done
