@@ -76,6 +76,7 @@ struct ev_http_req {
 	const char *url;
 	struct ev_buf body;
 	int too_large;
+	size_t received;    /* body bytes received, kept or not */
 	struct ev_ledger *l; /* borrowed from the pool for this request */
 	struct ev_principal who;
 	int authed;

@@ -12,7 +12,8 @@
  * MHD has joined its threads.
  *
  * Every request passes, in this order: route lookup (404/405), the public
- * report switch (404 when off), authentication (401; pages redirect to
+ * report switch (404 when off), the Origin of a browser's POST (403),
+ * authentication (401; pages redirect to
  * /login), body size (413), the one-time password gate (403; pages redirect
  * to /password), the role matrix (403), CSRF for POSTs from a cookie session
  * (403), and only then the handler.
@@ -545,6 +546,25 @@ csrf_ok(struct ev_http_req *rq)
 	    CRYPTO_memcmp(t, rq->who.csrf, 64) == 0;
 }
 
+/*
+ * A browser's POST carries Origin; when it does, it must name this server.
+ * (SameSite=Strict cookies and CSRF tokens already stop cross-site forms;
+ * this also covers the public POSTs, /login and /report, that have no session.)
+ */
+static int
+origin_ok(struct ev_http_req *rq)
+{
+	const char *o = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Origin");
+	const char *host = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+	const char *p;
+
+	if (!o)
+		return 1;
+	if (!host || !(p = strstr(o, "://")))
+		return 0;
+	return strcmp(p + 3, host) == 0;
+}
+
 static void
 dispatch(struct ev_http_req *rq, struct ev_http_resp *rs)
 {
@@ -568,6 +588,13 @@ dispatch(struct ev_http_req *rq, struct ev_http_resp *rs)
 	page = (r->flags & F_PAGE) != 0;
 	if ((r->flags & F_REPORT) && !rq->srv->cfg.public_report) {
 		page_error(rs, 404, "No such page.");
+		return;
+	}
+	if (strcmp(rq->method, "POST") == 0 && !origin_ok(rq)) {
+		if (page)
+			page_error(rs, 403, "This form was sent from another site.");
+		else
+			ev_http_json_error(rs, 403, "bad_origin", "the Origin header names another site");
 		return;
 	}
 	if ((rq->l = pool_get(rq->srv, &err)) == NULL) {
@@ -633,7 +660,8 @@ add_headers(struct ev_http *h, struct MHD_Response *resp, const struct ev_http_r
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
-	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	/* same-origin, not no-referrer: with no-referrer browsers send "Origin: null" on POSTs */
+	MHD_add_response_header(resp, "Referrer-Policy", "same-origin");
 	MHD_add_response_header(resp, "Content-Security-Policy",
 	    "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; "
 	    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
@@ -704,6 +732,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		return MHD_YES;
 	}
 	if (*upload_size > 0) {
+		rq->received += *upload_size;
 		if (!rq->too_large && rq->body.len + *upload_size <= h->cfg.body_max)
 			ev_buf_add(&rq->body, upload, *upload_size);
 		else {
@@ -711,7 +740,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 			ev_buf_free(&rq->body);
 		}
 		*upload_size = 0;
-		return MHD_YES;
+		/* A client streaming far past the limit is cut off rather than read forever. */
+		return rq->received > 4 * h->cfg.body_max + (1u << 20) ? MHD_NO : MHD_YES;
 	}
 	memset(&rs, 0, sizeof(rs));
 	rs.status = 200;

@@ -21,6 +21,9 @@ login() { # user password [jar]
 csrf_of() { sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' "$T/body" | head -1; }
 
 t_is "login page: 200" 200 "$(req GET /login)"
+t_is "a sign-in posted from another site: 403" 403 "$(req POST /login -H 'Origin: https://evil.example' --data-urlencode user=carol --data-urlencode "password=$otp")"
+t_is "a sign-in posted from this site is fine (wrong password: 401)" 401 \
+	"$(req POST /login -H "Origin: $URL" --data-urlencode user=carol --data-urlencode password=wrong-password-000)"
 t_is "wrong password: 401" 401 "$(login carol wrong-password-123)"
 t_is "one-time password signs in (303)" 303 "$(login carol "$otp")"
 t_like "  and leads to /password" $'Location: /password\r' "$(cat "$T/headers")"
