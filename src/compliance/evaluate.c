@@ -139,6 +139,47 @@ find(struct ev_ledger *l, const json_t *q, int64_t now, size_t max, struct hit *
 	return EV_OK;
 }
 
+struct renew {
+	int64_t now;
+	int found;
+};
+
+static int
+renew_cb(const struct ev_entry *e, void *arg)
+{
+	struct renew *r = arg;
+	json_t *b = ev_json_parse_object(e->body, e->body_len, NULL);
+	int64_t t;
+
+	if (b && ev_json_str(b, "next_review") &&
+	    ev_time_parse(ev_json_str(b, "next_review"), &t) == 0 && t >= r->now)
+		r->found = 1;
+	json_decref(b);
+	return r->found ? STOP : 0;
+}
+
+/*
+ * The newest evidence is past its next_review date: is it stale, or did a
+ * later entry about the same item (a review) set a next_review still ahead?
+ */
+static int
+renewed(struct ev_ledger *l, const char *subject, int64_t now, int *stale, struct ev_err *err)
+{
+	struct ev_query q = { 0 };
+	struct renew r = { now, 0 };
+	int rc;
+
+	q.subject = subject;
+	q.until_us = now;
+	q.descending = 1;
+	q.limit = 1000;
+	rc = ev_ledger_scan(l, &q, renew_cb, &r, err);
+	if (rc != EV_OK && rc != STOP)
+		return rc;
+	*stale = !r.found;
+	return EV_OK;
+}
+
 static void
 set_time(json_t *o, const char *key, int64_t us)
 {
@@ -171,8 +212,11 @@ eval_query(struct ev_ledger *l, const json_t *q, int64_t now, json_t **out, stru
 
 	if ((rc = find(l, q, now, trig ? EVIDENCE_MAX : 1, &ev, &nev, err)) != EV_OK)
 		return rc;
-	if (nev && ev[0].next_review && ev[0].next_review < now)
-		stale = 1;
+	if (nev && ev[0].next_review && ev[0].next_review < now &&
+	    (rc = renewed(l, ev[0].subject, now, &stale, err)) != EV_OK) {
+		free(ev);
+		return rc;
+	}
 	if (trig) {
 		const char *ss = ev_json_str(q, "same_subject");
 		int same = ss && strcmp(ss, "true") == 0;

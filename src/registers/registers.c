@@ -561,8 +561,12 @@ reg_apply(sqlite3 *db, const struct ev_entry *e, struct ev_err *err)
 	sqlite3_stmt *st;
 	int rc;
 
-	if (strcmp(e->kind, "alert.raised") == 0)
+	if (strcmp(e->kind, "alert.raised") == 0) {
+		/* Only alerts raised through ev_registers_raise carry a key; skip the rest unparsed. */
+		if (memmem(e->body, e->body_len, "\"key\":", 6) == NULL)
+			return EV_OK;
 		return apply_alert(db, e, err);
+	}
 	if (!find_kind(e->kind, &r, &a))
 		return EV_OK;
 	if ((b = ev_json_parse_object(e->body, e->body_len, err)) == NULL)

@@ -59,6 +59,8 @@ t_is "at now+100d: the restore test (quarterly) is missing too" missing "$(statu
 t_is "the log review (monthly) is missing after 40 days" missing "$(status now+40d C7.9.1-i)"
 t_is "the yearly TSPS review still holds at now+100d" evidenced "$(status now+100d C6.1-f)"
 t_is "past its next-review date the practice statement is stale" stale "$(status now+250d C6.1-b)"
+$EVIDENT policy review policy-1 --reviewer compliance --outcome "extended" --next-review now+400d >/dev/null
+t_is "a review that sets a later next-review date renews it" evidenced "$(status now+250d C6.1-b)"
 
 # A significant change calls for a penetration test within 30 days.
 $EVIDENT change add --title "new CA hardware" --significant yes >/dev/null
