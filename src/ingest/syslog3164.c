@@ -352,10 +352,13 @@ btime_to_utc(struct pctx *c, struct btime *t, int64_t *us)
 		unsigned m, d;
 		int64_t now_s = now_us / 1000000;
 		ev_civil_from_days(now_s / 86400, &y, &m, &d);
+		if (!valid_day(y, t->mon, t->day) && valid_day(y - 1, t->mon, t->day))
+			y--; /* Feb 29 read in a common year: last year's, if that was leap */
 		for (int pass = 0; pass < 3; pass++) {
 			if (!valid_day(y, t->mon, t->day))
-				return pf_fail(c, "rfc3164: no %s %u in year %lld",
-				    t->mon == 2 ? "Feb" : "such day", t->day, (long long)y);
+				return pf_fail(c, "rfc3164: no %.3s %u in %lld",
+				    &"JanFebMarAprMayJunJulAugSepOctNovDec"[(t->mon - 1) * 3], t->day,
+				    (long long)y);
 			local = ev_days_from_civil(y, t->mon, t->day) * 86400 +
 				(int64_t)t->hour * 3600 + (int64_t)t->min * 60 + t->sec;
 			if (t->has_off)
@@ -364,7 +367,7 @@ btime_to_utc(struct pctx *c, struct btime *t, int64_t *us)
 				return pf_fail(c, "rfc3164: unknown time zone \"%s\"", zone);
 			if (utc > now_s + 31 * 86400)
 				y--;
-			else if (utc < now_s - 334 * 86400 && pass == 0)
+			else if (utc < now_s - 334 * 86400 && pass == 0 && valid_day(y + 1, t->mon, t->day))
 				y++;
 			else
 				break;

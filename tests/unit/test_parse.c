@@ -351,8 +351,12 @@ test_rfc3164_shapes(void)
 	O.now_us = t("2028-03-01T00:00:00Z");
 	CHECK(parse("Feb 29 12:00:00 h a: x", EV_FMT_AUTO) && P.ev.time_us == t("2028-02-29T12:00:00Z"),
 	    "Feb 29 in a leap year");
+	O.now_us = t("2029-01-10T00:00:00Z");
+	CHECK(parse("Feb 29 12:00:00 h a: x", EV_FMT_AUTO) && P.ev.time_us == t("2028-02-29T12:00:00Z"),
+	    "Feb 29 read in January after a leap year: that leap year");
 	O.now_us = t("2027-03-01T00:00:00Z");
-	CHECK(rejects("Feb 29 12:00:00 h a: x", EV_FMT_AUTO, "Feb 29"), "Feb 29 in a common year: raw");
+	CHECK(rejects("Feb 29 12:00:00 h a: x", EV_FMT_AUTO, "Feb 29"),
+	    "Feb 29 when neither this year nor last was leap: raw");
 	O.now_us = NOW_US;
 
 	/* Time zones. */
