@@ -31,6 +31,20 @@ print_json(const json_t *v)
 	free(s);
 }
 
+/*
+ * Open for reading.  A writable open first creates projection tables that a
+ * data directory made before this register existed lacks; a read-only copy
+ * (an assessor's) still opens read-only.
+ */
+static int
+open_read(struct ev_cli *cli, struct ev_ledger **l, struct ev_err *err)
+{
+	if (ev_cli_open(cli, EV_LEDGER_NOKEY, l, err) == EV_OK)
+		return EV_OK;
+	ev_err_clear(err);
+	return ev_cli_open(cli, EV_LEDGER_READONLY | EV_LEDGER_NOKEY, l, err);
+}
+
 static int
 reg_usage(const struct ev_register *r, FILE *f)
 {
@@ -159,7 +173,7 @@ do_list(struct ev_cli *cli, const struct ev_register *r, int argc, char **argv)
 		return status;
 	if (npos)
 		return ev_cli_usage(cli, "unexpected argument '%s'", argv[1]);
-	if (ev_cli_open(cli, EV_LEDGER_READONLY | EV_LEDGER_NOKEY, &l, &err) != EV_OK ||
+	if (open_read(cli, &l, &err) != EV_OK ||
 	    ev_registers_list(l, r, open, &items, &err) != EV_OK) {
 		rc = ev_cli_fail(cli, &err);
 		goto out;
@@ -196,7 +210,7 @@ do_show(struct ev_cli *cli, const struct ev_register *r, int argc, char **argv)
 		return status;
 	if (npos != 1)
 		return ev_cli_usage(cli, "show needs one item id");
-	if (ev_cli_open(cli, EV_LEDGER_READONLY | EV_LEDGER_NOKEY, &l, &err) != EV_OK ||
+	if (open_read(cli, &l, &err) != EV_OK ||
 	    ev_registers_show(l, argv[1], &item, &err) != EV_OK)
 		rc = ev_cli_fail(cli, &err);
 	else
@@ -286,8 +300,8 @@ vuln_clocks(struct ev_cli *cli, int argc, char **argv)
 		return ev_cli_usage(cli, "unexpected argument '%s'", argv[1]);
 	if (now_s && (rc = ev_cli_time(cli, "now", now_s, &now)) != 0)
 		return rc;
-	if (ev_cli_open(cli, raise ? EV_LEDGER_NOKEY : EV_LEDGER_READONLY | EV_LEDGER_NOKEY, &l,
-		&err) != EV_OK ||
+	if ((raise ? ev_cli_open(cli, EV_LEDGER_NOKEY, &l, &err) : open_read(cli, &l, &err)) !=
+		EV_OK ||
 	    (raise && ev_registers_vuln_tick(l, now, &raised, &err) != EV_OK) ||
 	    ev_registers_vuln_clocks(l, now, all, &clocks, &err) != EV_OK) {
 		rc = ev_cli_fail(cli, &err);
