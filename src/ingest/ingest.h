@@ -153,7 +153,7 @@ int ev_loop_run(struct ev_loop *lp);
 void ev_loop_stop(struct ev_loop *lp);
 
 /*
- * The intake: syslog over UDP (one message per datagram, split on LF) and
+ * The intake: syslog over UDP (one message per datagram, RFC 5426) and
  * TCP (per frame: RFC 6587 octet counting "LEN SP MSG" when the frame starts
  * with digits and a space, else LF-terminated), and file tails that follow
  * rename-and-create and copytruncate rotation.  Everything goes into one

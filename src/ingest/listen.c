@@ -534,7 +534,6 @@ udp_read(struct ev_loop *lp, int fd, short re, void *arg)
 		struct msghdr mh;
 		struct cmsghdr *cm;
 		ssize_t n;
-		const char *p, *end;
 
 		memset(&mh, 0, sizeof(mh));
 		mh.msg_iov = &iov;
@@ -556,18 +555,15 @@ udp_read(struct ev_loop *lp, int fd, short re, void *arg)
 			in->st.refused_oversized++;
 			continue;
 		}
-		/* One message per datagram; a sender that packs several lines gets several. */
-		p = in->dgram;
-		end = p + n;
-		while (p < end) {
-			const char *nl = memchr(p, '\n', (size_t)(end - p));
-			const char *e = nl ? nl : end;
-			size_t len = (size_t)(e - p);
-			while (len > 0 && (p[len - 1] == '\r' || p[len - 1] == '\0'))
+		/* RFC 5426: one message per datagram, embedded newlines and all; only
+		 * trailing CR, LF and NUL are framing left by senders. */
+		{
+			size_t len = (size_t)n;
+			while (len > 0 && (in->dgram[len - 1] == '\n' || in->dgram[len - 1] == '\r' ||
+					      in->dgram[len - 1] == '\0'))
 				len--;
 			if (len > 0)
-				push_line(in, L->source, p, len, len);
-			p = nl ? nl + 1 : end;
+				push_line(in, L->source, in->dgram, len, len);
 		}
 	}
 }
