@@ -944,6 +944,73 @@ ev_api_sources(struct ev_http_req *rq, struct ev_http_resp *rs)
 	ev_http_json(rs, 200, json_pack("{s:o}", "sources", arr));
 }
 
+void
+ev_api_source_register(struct ev_http_req *rq, struct ev_http_resp *rs)
+{
+	static const struct field fields[] = {
+		{ "name", 'n', 1, NULL }, { "categories", 'a', 1, NULL },
+		{ "description", 's', 0, NULL }, { NULL, 0, 0, NULL },
+	};
+	const char *cats[100];
+	struct ev_err err = { 0 };
+	uint64_t seq = 0;
+	size_t i, n = 0;
+	json_t *o, *c;
+
+	if (!(o = body_object(rq, rs, fields, 0)))
+		return;
+	if (!ev_source_name_ok(ev_json_str(o, "name"))) {
+		ev_http_json_error(rs, 400, "bad_value", "a source name is 1 to 64 of [A-Za-z0-9._:@/-]");
+		goto out;
+	}
+	json_array_foreach(json_object_get(o, "categories"), i, c) {
+		if (!ev_source_category_ok(json_string_value(c))) {
+			ev_http_json_error(rs, 400, "bad_value", "unknown log category '%s'",
+			    json_string_value(c));
+			goto out;
+		}
+		cats[n++] = json_string_value(c);
+	}
+	if (ev_sources_register(rq->l, ev_json_str(o, "name"), cats, n,
+		ev_json_str(o, "description") ? ev_json_str(o, "description") : "", rq->who.user, &seq,
+		&err) != EV_OK)
+		ev_http_json_ev_error(rs, &err);
+	else
+		ev_http_json(rs, 201, json_pack("{s:s,s:I}", "source", ev_json_str(o, "name"), "seq",
+					  (json_int_t)seq));
+out:
+	json_decref(o);
+}
+
+static void
+rule_warn(const char *msg, void *arg)
+{
+	if (json_array_size(arg) < 200)
+		json_array_append_new(arg, json_string(msg));
+}
+
+void
+ev_api_rules(struct ev_http_req *rq, struct ev_http_resp *rs)
+{
+	struct ev_rules *r = NULL;
+	struct ev_err err = { 0 };
+	json_t *problems = json_array();
+	char path[EV_HTTP_PATH_MAX] = "";
+	int rc;
+
+	rc = ev_ingest_rules_load(NULL, 0, rule_warn, problems, &r, &err);
+	if (ev_ingest_default_rules(path, sizeof(path)) != 0)
+		path[0] = '\0';
+	if (rc != EV_OK && rc != EV_EINVAL) {
+		json_decref(problems);
+		ev_http_json_ev_error(rs, &err);
+		return;
+	}
+	ev_http_json(rs, 200, json_pack("{s:o,s:I,s:o}", "path", path[0] ? json_string(path) : json_null(),
+				  "rules", (json_int_t)(r ? ev_rules_count(r) : 0), "problems", problems));
+	ev_rules_free(r);
+}
+
 static void
 user_cb(const char *name, const char *role, int one_time, int64_t created_us, void *arg)
 {

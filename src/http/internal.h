@@ -157,6 +157,8 @@ void ev_api_incident_open(struct ev_http_req *, struct ev_http_resp *);
 void ev_api_incident_step(struct ev_http_req *, struct ev_http_resp *);
 void ev_api_clocks(struct ev_http_req *, struct ev_http_resp *);
 void ev_api_sources(struct ev_http_req *, struct ev_http_resp *);
+void ev_api_source_register(struct ev_http_req *, struct ev_http_resp *);
+void ev_api_rules(struct ev_http_req *, struct ev_http_resp *);
 void ev_api_users(struct ev_http_req *, struct ev_http_resp *);
 void ev_api_metrics(struct ev_http_req *, struct ev_http_resp *);
 void ev_api_healthz(struct ev_http_req *, struct ev_http_resp *);

@@ -123,6 +123,8 @@ static const struct route routes[] = {
 	{ "POST", "/api/incidents/{id}/close", IM | ADM, 0, ev_api_incident_step },
 	{ "GET", "/api/clocks", ANY, 0, ev_api_clocks },
 	{ "GET", "/api/sources", ANY, 0, ev_api_sources },
+	{ "POST", "/api/sources", MON | ADM, 0, ev_api_source_register },
+	{ "GET", "/api/rules", ANY, 0, ev_api_rules },
 	{ "GET", "/api/users", ADM, 0, ev_api_users },
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))

@@ -50,6 +50,13 @@ t_like "every step names its user as actor" \
 	'"actor":"mona".*"actor":"ivan".*"actor":"rita".*"actor":"cleo".*"actor":"ivan".*"actor":"cleo".*"actor":"ivan"' \
 	"$(tr -d '\n' <"$T/inc.log")"
 
+t_is "monitoring registers a log source: 201" 201 "$(as "$mon" POST /api/sources --data-binary '{"name":"bastion","categories":["admin-activity","security-events"],"description":"SSH bastion"}')"
+t_is "  an unknown category: 400" 400 "$(as "$mon" POST /api/sources --data-binary '{"name":"b2","categories":["astrology"]}')"
+t_is "  a viewer may not: 403" 403 "$(as "$view" POST /api/sources --data-binary '{"name":"b3","categories":["admin-activity"]}')"
+as "$view" GET /api/sources >/dev/null
+t_is "  the inventory lists it" bastion "$(jget .sources.0.name)"
+t_is "rule pack status: 200" 200 "$(as "$view" GET /api/rules)"
+t_like "  counts rules" '"rules": ?[0-9]+' "$(body)"
 t_is "metrics with a token: 200" 200 "$(as "$view" GET /metrics)"
 t_like "  Prometheus text" '^# HELP evident_ledger_entries' "$(body)"
 t_like "  one alert" 'evident_alerts_total 1' "$(body)"
