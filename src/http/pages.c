@@ -1035,7 +1035,22 @@ incident_page(struct ev_http_req *rq, struct ev_http_resp *rs, unsigned status, 
 			csrf_field(rq, b);
 			for (const struct form_field *f = sf->f; f->name; f++) {
 				ev_buf_addf(b, "<label for=\"%s-%s\">%s</label>", sf->step, f->name, f->label);
-				if (f->opts) {
+				if (strcmp(sf->step, "notify") == 0 && strcmp(f->name, "clock") == 0) {
+					/* The running clocks of this incident: a notice answers one. */
+					json_t *ck;
+					size_t j;
+					ev_buf_addf(b, "<select id=\"%s-%s\" name=\"%s\">", sf->step, f->name,
+					    f->name);
+					json_array_foreach(json_object_get(inc, "clocks"), j, ck) {
+						const char *cs = ev_json_str(ck, "state");
+						if (cs && strcmp(cs, "stopped") == 0)
+							continue;
+						ev_buf_adds(b, "<option>");
+						esc_json(b, json_object_get(ck, "clock"));
+						ev_buf_adds(b, "</option>");
+					}
+					ev_buf_adds(b, "</select>");
+				} else if (f->opts) {
 					char opts[128], *save = NULL;
 					snprintf(opts, sizeof(opts), "%s", f->opts);
 					ev_buf_addf(b, "<select id=\"%s-%s\" name=\"%s\">", sf->step, f->name,

@@ -84,6 +84,15 @@ try {
   const t1 = await cd.textContent();
   check(/\d\d:\d\d:\d\d (left)$/.test(t1), 'the countdown runs (script allowed by the CSP)', t1);
   await shot('incident');
+  // Record the notice that answers the first clock: chosen from the running clocks.
+  const clockName = (await page.locator('#notify-clock option').first().textContent()).trim();
+  await page.selectOption('#notify-to', 'supervisory-body');
+  await page.selectOption('#notify-clock', clockName);
+  await page.fill('#notify-ref', 'SB-2026-17');
+  await page.fill('#notify-note', 'early warning sent');
+  await page.click('#form-notify button[type=submit]');
+  const stoppedRow = page.locator('#clocks tr', { hasText: clockName });
+  check((await stoppedRow.textContent()).includes('stopped'), 'the notice stops its clock', clockName);
   await page.goto(`${URL}/`);
   check((await page.textContent('#open-incidents')).trim() === '1', 'the dashboard counts the incident');
   check(await page.locator('#incidents .countdown').count() > 0, 'the dashboard shows its live clocks');
