@@ -93,4 +93,24 @@ int ev_cadence_list(struct ev_ledger *l, const struct ev_compliance *c, int64_t 
 int ev_cadence_raise(struct ev_ledger *l, const struct ev_compliance *c, int64_t now,
     unsigned *raised, struct ev_err *err);
 
+/* An entry held outside the ledger (an evidence pack); strings borrowed. */
+struct ev_compliance_entry {
+	uint64_t seq;
+	const char *kind;
+	const char *subject;
+	const char *body;
+	size_t body_len;
+};
+
+/*
+ * The requirement index over a fixed selection of entries (an evidence
+ * pack holds a date range, so no cadence is judged): for each requirement
+ * {"id","clause","topic","status","controls","owner","reason"?,
+ *  "evidence":[seq...]} with status "evidenced" (some entry of the
+ * selection matches an evidence query of its controls), "none" (no
+ * matching entry here), "not-applicable" or "unmapped".  Caller decrefs.
+ */
+json_t *ev_compliance_match_entries(const struct ev_compliance *c,
+    const struct ev_compliance_entry *e, size_t n);
+
 #endif

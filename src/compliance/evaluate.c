@@ -531,3 +531,92 @@ fail:
 	ev_ledger_rollback(l);
 	return rc;
 }
+
+/* ---- matching a fixed selection (evidence packs) ---- */
+
+static int
+kind_matches(const char *want, const char *kind)
+{
+	size_t n = strlen(want);
+
+	if (n && (want[n - 1] == '.' || want[n - 1] == '*'))
+		return strncmp(kind, want, want[n - 1] == '*' ? n - 1 : n) == 0;
+	return strcmp(want, kind) == 0;
+}
+
+static int
+entry_matches(const json_t *q, const struct ev_compliance_entry *e)
+{
+	json_t *kinds = json_object_get(q, "kinds"), *k, *m = json_object_get(q, "match"), *b, *v;
+	const char *pat = ev_json_str(q, "subject"), *key;
+	size_t i;
+	int ok = 0;
+
+	json_array_foreach(kinds, i, k)
+		ok |= kind_matches(json_string_value(k), e->kind);
+	if (!ok || (pat && fnmatch(pat, e->subject, 0) != 0))
+		return 0;
+	if (m == NULL)
+		return 1;
+	if ((b = ev_json_parse_object(e->body, e->body_len, NULL)) == NULL)
+		return 0;
+	json_object_foreach(m, key, v)
+		if (!value_is(json_object_get(b, key), json_string_value(v)))
+			ok = 0;
+	json_decref(b);
+	return ok;
+}
+
+json_t *
+ev_compliance_match_entries(const struct ev_compliance *c, const struct ev_compliance_entry *e,
+    size_t n)
+{
+	const json_t *m = ev_compliance_mapping(c);
+	json_t *controls = json_object_get(m, "controls"), *reqs = json_object_get(m, "requirements");
+	json_t *hits = json_object(), *out = json_array(), *ctl, *q, *row, *x;
+	const char *id;
+	size_t i, j, k;
+
+	/* Per control: the seqs of the selection that match any of its queries. */
+	json_object_foreach(controls, id, ctl) {
+		json_t *seqs = json_array();
+		for (k = 0; k < n; k++)
+			json_array_foreach(json_object_get(ctl, "evidence"), j, q)
+				if (entry_matches(q, &e[k])) {
+					json_array_append_new(seqs, json_integer((json_int_t)e[k].seq));
+					break;
+				}
+		json_object_set_new(hits, id, seqs);
+	}
+	json_array_foreach((json_t *)ev_compliance_catalogue(c), i, row) {
+		const char *rid = ev_json_str(row, "id");
+		json_t *map = json_object_get(reqs, rid), *r = json_object(), *ids = json_array();
+		json_t *seqs = json_array();
+		const char *status = "unmapped";
+
+		json_object_set_new(r, "id", json_string(rid));
+		json_object_set_new(r, "clause", json_string(ev_json_str(row, "clause")));
+		json_object_set_new(r, "topic", json_string(ev_json_str(row, "topic")));
+		if (json_is_object(map) && ev_json_str(map, "not_applicable")) {
+			status = "not-applicable";
+			json_object_set_new(r, "reason", json_string(ev_json_str(map, "not_applicable")));
+		} else if (json_is_array(map)) {
+			json_array_foreach(map, j, x) {
+				json_t *h = json_object_get(hits, json_string_value(x)), *s;
+				json_array_append(ids, x);
+				if (j == 0)
+					json_object_set_new(r, "owner", json_string(ev_json_str(
+					    json_object_get(controls, json_string_value(x)), "owner")));
+				json_array_foreach(h, k, s)
+					json_array_append(seqs, s);
+			}
+			status = json_array_size(seqs) ? "evidenced" : "none";
+		}
+		json_object_set_new(r, "status", json_string(status));
+		json_object_set_new(r, "controls", ids);
+		json_object_set_new(r, "evidence", seqs);
+		json_array_append_new(out, r);
+	}
+	json_decref(hits);
+	return out;
+}
