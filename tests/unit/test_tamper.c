@@ -21,7 +21,8 @@
  *   node       one byte of one stored tree node         -> "entries F..L: stored tree node"
  *   nodedel    one stored tree node                     -> "entries F..L: tree node ... missing"
  *   rehash     a body changed and its leaf hash recomputed, as a smarter
- *              intruder would                           -> "entries F..L" of the
+ *              intruder would (one in five times a checkpoint's own body,
+ *              which its signature must give away: "checkpoint at entry S")                           -> "entries F..L" of the
  *              stored tile node over S or, when S is in the last partial tile
  *              before a checkpoint, "checkpoint at entry C: root does not
  *              match" for the first checkpoint C after S
@@ -513,7 +514,9 @@ tamper(const char *dir, enum kind k, struct expect *x)
 		break;
 	}
 	case T_REHASH: {
-		int64_t seq = (int64_t)rnd_between(1, NENTRIES - 1);
+		/* One in five is a checkpoint entry: its own signature must then give it away. */
+		int64_t seq = rnd() % 5 == 0 ? (rnd() % 2 ? MID_CP : NENTRIES)
+					     : (int64_t)rnd_between(1, NENTRIES);
 		struct ev_entry e;
 		struct ev_buf leaf = EV_BUF_INIT;
 		if (read_row(db, seq, &r1) != 0 || flip_alnum(r1.body) != 0)
