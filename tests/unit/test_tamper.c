@@ -21,11 +21,11 @@
  *   node       one byte of one stored tree node         -> "entries F..L: stored tree node"
  *   nodedel    one stored tree node                     -> "entries F..L: tree node ... missing"
  *   rehash     a body changed and its leaf hash recomputed, as a smarter
- *              intruder would (one in five times a checkpoint's own body,
- *              which its signature must give away: "checkpoint at entry S")                           -> "entries F..L" of the
- *              stored tile node over S or, when S is in the last partial tile
- *              before a checkpoint, "checkpoint at entry C: root does not
- *              match" for the first checkpoint C after S
+ *              intruder would -> "entries F..L" of the stored tile node over
+ *              S or, when S is in the last partial tile before a checkpoint,
+ *              "checkpoint at entry C: root does not match" for the first
+ *              checkpoint C after S; one in five times it is a checkpoint's
+ *              own body, which its signature gives away: "checkpoint at entry S"
  *
  * The random choices come from a fixed seed (printed; TAMPER_SEED=N to
  * change it, TAMPER_ITER=N for more iterations) so any failure reproduces.
