@@ -10,8 +10,10 @@
  * group keeps the times of its last `threshold` events; it fires when that
  * many fall within `timespan` of the newest, then stays quiet for one
  * `timespan` after firing (one alert per burst) and starts counting afresh.
+ * temporal slides the same way: it keeps when each referenced rule last
+ * matched and counts the rules seen within `timespan` of the newest event.
  *
- * Everything else (bigger thresholds, value_count, temporal): a window opens
+ * Everything else (bigger thresholds, value_count, temporal_ordered): a window opens
  * at the first event that reaches the correlation and lasts `timespan`; the
  * correlation fires once, the first time its condition holds inside the
  * window; later events of that window are absorbed; the first event at or
@@ -40,6 +42,8 @@ struct rl_group {
 	size_t progress;    /* temporal_ordered: rules seen in order */
 	uint64_t *seqs;
 	size_t nseq, capseq;
+	int64_t *last_t;    /* temporal: newest time and seq per referenced rule */
+	uint64_t *last_s;
 	int64_t *ring_t;    /* sliding event_count: times and seqs of the last */
 	uint64_t *ring_s;   /* `lo` events, oldest at ring_h */
 	size_t ring_h, ring_n;
@@ -67,6 +71,8 @@ group_free(struct rl_group *g)
 	free(g->seqs);
 	free(g->ring_t);
 	free(g->ring_s);
+	free(g->last_t);
+	free(g->last_s);
 	free(g->key);
 	free(g);
 }
@@ -324,12 +330,31 @@ rl_corr_feed(struct ev_rules *r, uint32_t corr_idx, uint32_t from, unsigned dept
 		break;
 	}
 	case CT_TEMPORAL:
+		/*
+		 * Sliding: remember when each referenced rule last matched; the
+		 * condition counts the rules seen within timespan of this event.
+		 */
+		if (g->last_t == NULL) {
+			g->last_t = ev_xcalloc(c->nref, sizeof(*g->last_t));
+			g->last_s = ev_xcalloc(c->nref, sizeof(*g->last_s));
+		}
 		for (size_t k = 0; k < c->nref; k++)
-			if (c->ref[k] == from && !(g->seen & (1ULL << k))) {
+			if (c->ref[k] == from) {
 				g->seen |= 1ULL << k;
-				g->count++;
+				g->last_t[k] = t;
+				g->last_s[k] = r->cur->seq;
 			}
-		add_seq(g, r->cur->seq);
+		g->count = 0;
+		for (size_t k = 0; k < c->nref; k++)
+			if ((g->seen & (1ULL << k)) && t - g->last_t[k] < c->span_us)
+				g->count++;
+		g->start = t;
+		if (g->count >= c->lo && g->count <= c->hi) {
+			g->nseq = 0;
+			for (size_t k = 0; k < c->nref; k++)
+				if ((g->seen & (1ULL << k)) && t - g->last_t[k] < c->span_us)
+					add_seq(g, g->last_s[k]);
+		}
 		break;
 	case CT_TEMPORAL_ORDERED:
 		if (g->progress < c->nref && c->ref[g->progress] == from) {

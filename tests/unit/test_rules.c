@@ -751,6 +751,18 @@ test_correlation_other_types(void)
 		e = tev("x", "cmd", "whoami", "host", "h2", NULL);
 		e->ev.time_us = (t0 + 400) * 1000000;
 		CHECK(fire(r, &e->ev, &h) == 0, "temporal: second rule after the window does not");
+		/* sliding: a, a 280s later, b 30s after that: within 5m of each other */
+		e = tev("x", "cmd", "id", "host", "h3", NULL);
+		e->ev.time_us = (t0 + 1000) * 1000000;
+		fire(r, &e->ev, &h);
+		e->ev.time_us = (t0 + 1280) * 1000000;
+		fire(r, &e->ev, &h);
+		e = tev("x", "cmd", "whoami", "host", "h3", NULL);
+		e->ev.time_us = (t0 + 1310) * 1000000;
+		CHECK(fire(r, &e->ev, &h) == 1 && h.nseqs == 2,
+		    "temporal slides: rules 30s apart fire although the group began 310s earlier");
+		e->ev.time_us = (t0 + 1320) * 1000000;
+		CHECK(fire(r, &e->ev, &h) == 0, "temporal: quiet for a timespan after firing");
 	}
 	ev_rules_free(r);
 
