@@ -1221,6 +1221,26 @@ parse_correlation(struct loader *L, struct rl_rule *ru, yaml_node_t *cn, unsigne
 		return -1;
 	}
 	c = ru->corr = rl_alloc(&r->arena, sizeof(*c));
+	for (yaml_node_pair_t *p = cn->data.mapping.pairs.start; p < cn->data.mapping.pairs.top; p++) {
+		static const char *const known[] = { "type", "rules", "group-by", "timespan",
+			"condition", "aliases", NULL };
+		yaml_node_t *k = node(L, p->key);
+		size_t klen, i;
+		const char *ks;
+		if (!is_scalar(k)) {
+			lerr(L, nline(k), 0, "correlation attribute names are strings");
+			return -1;
+		}
+		ks = sval(k, &klen);
+		for (i = 0; known[i]; i++)
+			if (seq(ks, klen, known[i]))
+				break;
+		if (known[i] == NULL) {
+			lerr(L, nline(k), 0, "unknown correlation attribute '%.*s'", (int)(klen > 64 ? 64 : klen),
+			    ks);
+			return -1;
+		}
+	}
 	/* type */
 	n = mget(L, cn, "type");
 	if (n == NULL) {

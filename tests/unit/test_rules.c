@@ -337,6 +337,13 @@ test_diagnostics(void)
 	    "unknown correlation reference at its line: %s", g.text);
 	ev_rules_free(r);
 
+	r = load("title: c\ncorrelation:\n  type: event_count\n  rules: [b]\n  groupby: [x]\n"
+		 "  timespan: 1h\n  condition: {gte: 2}\n",
+	    &g);
+	CHECK(g.n == 1 && strstr(g.text, "t.yml:5: unknown correlation attribute 'groupby'"),
+	    "a misspelt correlation attribute is reported: %s", g.text);
+	ev_rules_free(r);
+
 	r = load("title: c\ncorrelation:\n  type: event_count\n  rules: [b]\n  timespan: 1h\n"
 		 "  condition: {lt: 2}\n",
 	    &g);
