@@ -120,9 +120,12 @@ ev_timesync_sntp(const char *server, long timeout_ms, struct ev_timesync_result 
 		ev_errf(err, EV_EIO, "%s: send: %s", server, strerror(errno));
 		goto out;
 	}
+	/* One deadline for the whole wait: stray datagrams do not extend it. */
+	int64_t deadline = t1 + (int64_t)timeout_ms * 1000;
 	for (;;) {
 		struct pollfd pfd = { fd, POLLIN, 0 };
-		int p = poll(&pfd, 1, (int)timeout_ms);
+		int64_t left = deadline - ev_time_now_us();
+		int p = left <= 0 ? 0 : poll(&pfd, 1, (int)((left + 999) / 1000));
 		if (p == 0) {
 			ev_errf(err, EV_EIO, "%s: no answer within %ld ms", server, timeout_ms);
 			goto out;
