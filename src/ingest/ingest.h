@@ -133,7 +133,8 @@ int ev_source_name_ok(const char *name);
 /*
  * A small poll(2) main loop: file descriptors with callbacks, periodic
  * timers, hooks run before each poll, and SIGTERM/SIGINT through a signalfd
- * (they stop the loop).  One thread; the daemon's parts (syslog listeners,
+ * (they stop the loop; SIGHUP is taken and ignored, so a stray one does not
+ * kill the daemon with lines queued).  One thread; the daemon's parts (syslog listeners,
  * file tails, the follow-up timer, later HTTP) each register here.
  */
 struct ev_loop;

@@ -90,6 +90,7 @@ ev_loop_new(struct ev_loop **out, struct ev_err *err)
 	sigemptyset(&m);
 	sigaddset(&m, SIGTERM);
 	sigaddset(&m, SIGINT);
+	sigaddset(&m, SIGHUP); /* by default it would kill the daemon with lines still queued */
 	if (sigprocmask(SIG_BLOCK, &m, &lp->oldmask) != 0 ||
 	    (lp->sigfd = signalfd(-1, &m, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
 		free(lp);
@@ -213,7 +214,8 @@ ev_loop_run(struct ev_loop *lp)
 			return -1;
 		if (r > 0 && (lp->pfd[0].revents & POLLIN)) {
 			struct signalfd_siginfo si;
-			if (read(lp->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+			if (read(lp->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si) &&
+			    si.ssi_signo != SIGHUP) {
 				lp->signo = (int)si.ssi_signo;
 				break;
 			}

@@ -139,6 +139,9 @@ wait_ready "$T/serve2.err"
 python3 -c 'import socket,sys
 u=socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 for i in range(50): u.sendto(b"<13>Nov 24 11:00:00 h app: sigint %d" % i, ("127.0.0.1", int(sys.argv[1])))' "$UP2"
+kill -HUP "$SPID"
+sleep 0.3
+t_ok "SIGHUP does not stop the daemon" kill -0 "$SPID"
 kill -INT "$SPID"
 wait "$SPID"
 t_is "SIGINT: exit 0" 0 $?
