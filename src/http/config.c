@@ -24,6 +24,7 @@ ev_http_config_defaults(struct ev_http_config *cfg, const char *data_dir)
 	cfg->login_window_s = 900;
 	cfg->report_per_hour = 5;
 	cfg->session_ttl_s = 8 * 3600;
+	cfg->verify_every_s = 3600;
 }
 
 static int
@@ -93,6 +94,9 @@ set_key(struct ev_http_config *cfg, const char *k, const char *v, struct ev_err 
 	} else if (!strcmp(k, "session_ttl")) {
 		if (!(bad = parse_uint(v, 30u * 86400, &u) || u < 60))
 			cfg->session_ttl_s = (unsigned)u;
+	} else if (!strcmp(k, "verify_every")) {
+		if (!(bad = parse_uint(v, 30u * 86400, &u) || (u > 0 && u < 10)))
+			cfg->verify_every_s = (unsigned)u;
 	} else
 		return ev_errf(err, EV_EINVAL, "unknown key '%s'", k);
 	return bad ? ev_errf(err, EV_EINVAL, "bad value for %s: '%s'", k, v) : EV_OK;

@@ -44,6 +44,8 @@ struct ev_http_config {
 	unsigned login_window_s;           /* ... in this window (default 5 per 900 s) */
 	unsigned report_per_hour;          /* public reports per address per hour (default 5) */
 	unsigned session_ttl_s;            /* session lifetime (default 8 h) */
+	unsigned verify_every_s;           /* verify the ledger at start and this often (default
+	                                      3600; 0: only when asked, POST /api/verify) */
 };
 
 /* Fill the defaults above; data_dir copied (may be NULL: "./evident-data"). */
@@ -51,7 +53,7 @@ void ev_http_config_defaults(struct ev_http_config *cfg, const char *data_dir);
 /*
  * Read a YAML mapping over cfg: listen, tls_cert, tls_key, clocks, body_max,
  * public_report, threads, login_failures, login_window, report_per_hour,
- * session_ttl.  A key it does not know is an error (EV_EINVAL naming it);
+ * session_ttl, verify_every.  A key it does not know is an error (EV_EINVAL naming it);
  * so is a bad value.  An "http:" mapping at the top level is read instead
  * when present, so the serve configuration file can hold it.
  */

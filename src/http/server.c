@@ -29,6 +29,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "http/internal.h"
 #include "incident/incident.h"
@@ -147,6 +148,11 @@ struct ev_http {
 	struct ev_verify_cache verify;
 	pthread_mutex_t prof_mu;
 	struct ev_profiles *profiles;
+	/* the verification schedule */
+	pthread_mutex_t stop_mu;
+	pthread_cond_t stop_cv;
+	int stopping, verifier_started;
+	pthread_t verifier;
 };
 
 const struct ev_http_config *
@@ -252,10 +258,9 @@ ev_http_verify_get(struct ev_http *h, struct ev_verify_cache *out)
 	pthread_mutex_unlock(&h->verify_mu);
 }
 
-int
-ev_http_verify_run(struct ev_http_req *rq, struct ev_verify_cache *out)
+static int
+verify_with(struct ev_http *h, struct ev_ledger *l, struct ev_verify_cache *out)
 {
-	struct ev_http *h = rq->srv;
 	struct ev_verify_stats st = { 0 };
 	struct ev_err err = { 0 };
 	struct ev_verify_cache c = { 0 };
@@ -265,7 +270,7 @@ ev_http_verify_run(struct ev_http_req *rq, struct ev_verify_cache *out)
 	/* One verification at a time: a second caller waits and gets a fresh result. */
 	pthread_mutex_lock(&h->verify_run_mu);
 	t0 = ev_time_now_us();
-	rc = ev_ledger_verify(rq->l, NULL, NULL, &st, &err);
+	rc = ev_ledger_verify(l, NULL, NULL, &st, &err);
 	c.run = 1;
 	c.ok = rc == EV_OK;
 	c.at_us = t0;
@@ -279,6 +284,44 @@ ev_http_verify_run(struct ev_http_req *rq, struct ev_verify_cache *out)
 	pthread_mutex_unlock(&h->verify_run_mu);
 	*out = c;
 	return rc == EV_OK || rc == EV_ECORRUPT ? EV_OK : rc;
+}
+
+int
+ev_http_verify_run(struct ev_http_req *rq, struct ev_verify_cache *out)
+{
+	return verify_with(rq->srv, rq->l, out);
+}
+
+/*
+ * The verification schedule: once at start, then every cfg.verify_every_s,
+ * on its own read-only handle, so the dashboard and /metrics always have a
+ * recent answer.  ev_http_stop wakes it and joins it.
+ */
+static void *
+verify_loop(void *arg)
+{
+	struct ev_http *h = arg;
+	struct ev_ledger *l = NULL;
+	struct ev_verify_cache c;
+	struct ev_err err = { 0 };
+	struct timespec until;
+
+	if (ev_ledger_open(h->cfg.data_dir, EV_LEDGER_READONLY | EV_LEDGER_NOKEY, &l, &err) != EV_OK)
+		return NULL;
+	pthread_mutex_lock(&h->stop_mu);
+	while (!h->stopping) {
+		pthread_mutex_unlock(&h->stop_mu);
+		verify_with(h, l, &c);
+		pthread_mutex_lock(&h->stop_mu);
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += (time_t)h->cfg.verify_every_s;
+		while (!h->stopping &&
+		    pthread_cond_timedwait(&h->stop_cv, &h->stop_mu, &until) != ETIMEDOUT)
+			;
+	}
+	pthread_mutex_unlock(&h->stop_mu);
+	ev_ledger_close(l);
+	return NULL;
 }
 
 const struct ev_profiles *
@@ -859,6 +902,8 @@ free_server(struct ev_http *h)
 	pthread_mutex_destroy(&h->verify_mu);
 	pthread_mutex_destroy(&h->verify_run_mu);
 	pthread_mutex_destroy(&h->prof_mu);
+	pthread_mutex_destroy(&h->stop_mu);
+	pthread_cond_destroy(&h->stop_cv);
 	free(h);
 }
 
@@ -881,6 +926,8 @@ ev_http_start(const struct ev_http_config *cfg, struct ev_http **out, struct ev_
 	pthread_mutex_init(&h->verify_mu, NULL);
 	pthread_mutex_init(&h->verify_run_mu, NULL);
 	pthread_mutex_init(&h->prof_mu, NULL);
+	pthread_mutex_init(&h->stop_mu, NULL);
+	pthread_cond_init(&h->stop_cv, NULL);
 	if (h->cfg.threads == 0)
 		h->cfg.threads = 4;
 	if (h->cfg.body_max == 0)
@@ -956,6 +1003,8 @@ ev_http_start(const struct ev_http_config *cfg, struct ev_http **out, struct ev_
 			snprintf(h->bound, sizeof(h->bound), "[%s]:%u", host, port);
 		}
 	}
+	if (h->cfg.verify_every_s > 0 && pthread_create(&h->verifier, NULL, verify_loop, h) == 0)
+		h->verifier_started = 1;
 	*out = h;
 	return EV_OK;
 fail:
@@ -968,6 +1017,13 @@ ev_http_stop(struct ev_http *h)
 {
 	if (!h)
 		return;
+	if (h->verifier_started) {
+		pthread_mutex_lock(&h->stop_mu);
+		h->stopping = 1;
+		pthread_cond_signal(&h->stop_cv);
+		pthread_mutex_unlock(&h->stop_mu);
+		pthread_join(h->verifier, NULL);
+	}
 	if (h->d)
 		MHD_stop_daemon(h->d); /* joins every worker: no handle is in use after this */
 	free_server(h);

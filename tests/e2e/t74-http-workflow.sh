@@ -62,6 +62,7 @@ t_like "  Prometheus text" '^# HELP evident_ledger_entries' "$(body)"
 t_like "  one alert" 'evident_alerts_total 1' "$(body)"
 t_like "  none open" 'evident_alerts_open 0' "$(body)"
 t_like "  no open incident" 'evident_incidents_open 0' "$(body)"
+t_like "  the verification run at start passed" 'evident_verify_ok 1' "$(body)"
 if grep -q evident_checkpoint_age "$T/body"; then ca=1; else ca=0; fi
 t_is "  no checkpoint age before a checkpoint" 0 "$ca"
 as "$mon" POST /api/checkpoints >/dev/null

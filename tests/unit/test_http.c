@@ -49,6 +49,11 @@ test_config(void)
 	    "a bad value is an error with its line");
 	write_file(path, "threads: 0\n");
 	CHECK(ev_http_config_load(path, &c, &err) == EV_EINVAL, "zero threads refused");
+	write_file(path, "verify_every: 5\n");
+	CHECK(ev_http_config_load(path, &c, &err) == EV_EINVAL, "verifying more often than every 10 s refused");
+	write_file(path, "verify_every: 0\n");
+	CHECK(ev_http_config_load(path, &c, &err) == EV_OK && c.verify_every_s == 0,
+	    "verify_every: 0 turns the schedule off");
 	write_file(path, "");
 	CHECK(ev_http_config_load(path, &c, &err) == EV_OK, "an empty file keeps the defaults");
 	CHECK(ev_http_config_load("/nonexistent/x.yaml", &c, &err) == EV_ENOTFOUND,
