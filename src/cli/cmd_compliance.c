@@ -111,6 +111,7 @@ cmd_compliance(struct ev_cli *cli, int argc, char **argv)
 			    ev_json_str(r, "owner") ? ev_json_str(r, "owner") : "-",
 			    strcmp(st, "not-applicable") == 0 ? ev_json_str(r, "reason")
 			    : ev_json_str(r, "latest")       ? ev_json_str(r, "latest")
+			    : strcmp(st, "evidenced") == 0   ? "(no record needed yet: no trigger, or in grace)"
 							     : "");
 		}
 		printf("total %lld: %lld evidenced, %lld stale, %lld missing, %lld not applicable, "
