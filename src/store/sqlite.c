@@ -181,7 +181,8 @@ ev_store_close(struct ev_store *st)
 		return;
 	for (int i = 0; i < S__MAX; i++)
 		sqlite3_finalize(st->st[i]);
-	sqlite3_close(st->db);
+	/* close_v2: projectors may still hold prepared statements on this connection. */
+	sqlite3_close_v2(st->db);
 	free(st);
 }
 
