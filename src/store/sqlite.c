@@ -141,7 +141,7 @@ ev_store_open(const char *path, int readonly, struct ev_store **out, struct ev_e
 	}
 	/* synchronous=FULL: in WAL mode NORMAL may lose the last commits on power loss. */
 	if (sqlite3_exec(st->db, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536;"
-		"PRAGMA mmap_size=1073741824;", NULL,
+		"PRAGMA mmap_size=1073741824; PRAGMA wal_autocheckpoint=16384;", NULL,
 		NULL, NULL) != SQLITE_OK) {
 		rc = db_err(st, err, "pragma");
 		goto fail;
