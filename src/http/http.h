@@ -17,6 +17,18 @@
  * the secret).  Each fact and its credential row change in one transaction.
  *
  * This header is the whole interface the CLI and `evident serve` use.
+ * `evident serve` starts the server after ev_loop_new (whose signal mask the
+ * MHD threads must inherit) and stops it after the loop returns:
+ *
+ *	struct ev_http_config hc;
+ *	struct ev_http *http = NULL;
+ *	ev_http_config_defaults(&hc, ev_ledger_dir(l));
+ *	if (config && ev_http_config_load(config, &hc, &err) != EV_OK)   // its http: section
+ *		fail;
+ *	if (ev_http_start(&hc, &http, &err) != EV_OK)
+ *		fail;
+ *	... ev_loop_run(lp) ...
+ *	ev_http_stop(http);
  */
 #ifndef EV_HTTP_HTTP_H
 #define EV_HTTP_HTTP_H
