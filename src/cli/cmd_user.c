@@ -8,6 +8,8 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
@@ -71,11 +73,24 @@ cmd_user(struct ev_cli *cli, int argc, char **argv)
 		return ev_cli_usage(cli, "unknown subcommand '%s' (add, role, passwd, list)", sub);
 
 	if (strcmp(sub, "passwd") == 0 && !one_time) {
-		size_t n;
-		if (!fgets(line, sizeof(line), stdin))
+		/* From a terminal: prompt, and do not echo the password. */
+		struct termios old, quiet;
+		int tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0;
+		char *got;
+		if (tty) {
+			quiet = old;
+			quiet.c_lflag &= ~(tcflag_t)ECHO;
+			fprintf(stderr, "new password for %s: ", argv[2]);
+			tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+		}
+		got = fgets(line, sizeof(line), stdin);
+		if (tty) {
+			tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+			fputc('\n', stderr);
+		}
+		if (!got)
 			return ev_cli_usage(cli, "passwd reads the new password from the first line of stdin");
-		n = strcspn(line, "\r\n");
-		line[n] = '\0';
+		line[strcspn(line, "\r\n")] = '\0';
 	}
 	if (ev_cli_open(cli, 0, &l, &err) != EV_OK)
 		return ev_cli_fail(cli, &err);

@@ -79,6 +79,9 @@ t_is "sixth attempt after five failures: 429" 429 "$(login dave whatever-passwor
 t_like "  with Retry-After" 'Retry-After: [0-9]+' "$(cat "$T/headers")"
 t_is "the address is locked out for other users too" 429 "$(login carol correct-horse-battery "$T/jar5")"
 
+t_exit "user passwd refuses a short password (usage, 2)" 2 sh -c "echo short | '$EVIDENT' user passwd vera-none"
+t_ok "add a user, set the password from stdin" sh -c "'$EVIDENT' user add eve --role viewer >/dev/null && echo 'eve-long-enough-pw' | '$EVIDENT' user passwd eve"
+t_is "a forged X-Forwarded-For does not escape the address lockout" 429 "$(req POST /login -H "X-Forwarded-For: 10.9.9.9" --data-urlencode user=eve --data-urlencode password=eve-long-enough-pw)"
 sid=$(awk '$6 == "evident_session" {print $7}' "$J")
 t_like "the jar holds the session" '^[0-9a-f]{64}$' "$sid"
 t_is "the session works before signing out" 200 "$(req GET / -H "Cookie: evident_session=$sid")"
