@@ -159,6 +159,9 @@ bad:
 	return 0;
 }
 
+static json_t *parse_object(const char *text, size_t len, const struct field *fields,
+    struct ev_http_resp *rs);
+
 /* The request body as a JSON object checked against fields, or NULL with a 4xx set. */
 static json_t *
 body_object(struct ev_http_req *rq, struct ev_http_resp *rs, const struct field *fields,
@@ -166,8 +169,6 @@ body_object(struct ev_http_req *rq, struct ev_http_resp *rs, const struct field 
 {
 	const char *ct = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_CONTENT_TYPE);
-	json_error_t je;
-	json_t *obj;
 
 	if (rq->body.len == 0 && empty_ok)
 		return json_object();
@@ -176,11 +177,21 @@ body_object(struct ev_http_req *rq, struct ev_http_resp *rs, const struct field 
 		    "the body must be application/json");
 		return NULL;
 	}
-	if (!ev_utf8_valid(rq->body.p ? rq->body.p : "", rq->body.len)) {
+	return parse_object(rq->body.p ? rq->body.p : "", rq->body.len, fields, rs);
+}
+
+/* Parse text as a JSON object and check it against fields (NULL: any); NULL with a 400 set. */
+static json_t *
+parse_object(const char *text, size_t len, const struct field *fields, struct ev_http_resp *rs)
+{
+	json_error_t je;
+	json_t *obj;
+
+	if (!ev_utf8_valid(text, len)) {
 		ev_http_json_error(rs, 400, "bad_json", "the body is not UTF-8");
 		return NULL;
 	}
-	obj = json_loadb(rq->body.p ? rq->body.p : "", rq->body.len, JSON_REJECT_DUPLICATES, &je);
+	obj = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
 	if (!obj) {
 		ev_http_json_error(rs, 400, "bad_json", "line %d column %d: %s", je.line, je.column,
 		    je.text);
@@ -791,6 +802,22 @@ check_step(const struct step *s, json_t *body, struct ev_http_resp *rs)
 		return -1;
 	}
 	return 0;
+}
+
+int
+ev_api_check_body(const char *step, const char *text, size_t len, struct ev_http_resp *rs)
+{
+	const struct step *s = find_step(step);
+	json_t *o;
+	int rc;
+
+	if (!s)
+		return -1;
+	if (!(o = parse_object(text, len, NULL, rs)))
+		return -1;
+	rc = check_step(s, o, rs);
+	json_decref(o);
+	return rc;
 }
 
 int

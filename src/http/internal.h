@@ -162,6 +162,9 @@ void ev_api_rules(struct ev_http_req *, struct ev_http_resp *);
 void ev_api_users(struct ev_http_req *, struct ev_http_resp *);
 void ev_api_metrics(struct ev_http_req *, struct ev_http_resp *);
 void ev_api_healthz(struct ev_http_req *, struct ev_http_resp *);
+/* Validate a JSON body for an incident step (open, classify, ...) as the API does:
+ * 0 when it would be accepted, -1 with a 4xx error in rs.  (For the fuzz target.) */
+int ev_api_check_body(const char *step, const char *text, size_t len, struct ev_http_resp *rs);
 /* Shared with pages.c: an incident step from a JSON object body. */
 int ev_api_incident_record(struct ev_http_req *rq, const char *step, const char *id,
     json_t *body, char id_out[32], uint64_t *seq, struct ev_err *err);
