@@ -944,6 +944,8 @@ ev_http_start(const struct ev_http_config *cfg, struct ev_http **out, struct ev_
 
 	if ((rc = parse_listen(h->cfg.listen, &ss, &sl, err)) != EV_OK)
 		goto fail;
+	if (ss.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
 	if (!!h->cfg.tls_cert[0] != !!h->cfg.tls_key[0]) {
 		rc = ev_errf(err, EV_EINVAL, "TLS needs both a certificate and a key");
 		goto fail;

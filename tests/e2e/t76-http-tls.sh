@@ -1,7 +1,7 @@
 #!/bin/bash
 # t76: with a certificate and key (PEM) the server speaks only HTTPS, sends
 # HSTS, and marks the session cookie Secure; a certificate without a key is
-# a usage error.
+# a usage error.  Also: listening on IPv6 loopback.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/http_lib.sh"
 
@@ -20,4 +20,11 @@ t_is "sign in over TLS: 303" 303 "$(req POST /login --cacert "$T/cert.pem" --dat
 t_like "the session cookie is Secure" 'Set-Cookie: evident_session=[0-9a-f]{64};.*; Secure' "$(cat "$T/headers")"
 t_like "HSTS is sent" 'Strict-Transport-Security: max-age=' "$(cat "$T/headers")"
 http_stop
+# IPv6 loopback, when the host has it.
+if [ -e /proc/net/if_inet6 ] && grep -q '^0\{31\}1 ' /proc/net/if_inet6; then
+	http_start --listen '[::1]:0'
+	t_like "listening on [::1]" '^http://\[::1\]:[0-9]+$' "$URL"
+	t_is "healthz over IPv6: 200" 200 "$(curl -s -g -o /dev/null -w '%{http_code}' "$URL/healthz")"
+	http_stop
+fi
 t_done
