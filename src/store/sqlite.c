@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/buf.h"
 
@@ -126,6 +127,25 @@ ev_store_create(const char *path, struct ev_err *err)
 	return EV_OK;
 }
 
+/* 1 when the directory holding path can be written by this process. */
+static int
+dir_writable(const char *path)
+{
+	char *dir = ev_xstrdup(path), *slash = strrchr(dir, '/');
+	int ok;
+
+	if (slash == NULL)
+		ok = access(".", W_OK) == 0;
+	else if (slash == dir)
+		ok = access("/", W_OK) == 0;
+	else {
+		*slash = '\0';
+		ok = access(dir, W_OK) == 0;
+	}
+	free(dir);
+	return ok;
+}
+
 int
 ev_store_open(const char *path, int readonly, struct ev_store **out, struct ev_err *err)
 {
@@ -133,9 +153,29 @@ ev_store_open(const char *path, int readonly, struct ev_store **out, struct ev_e
 	/* One connection per thread: SQLite's own mutexes would only cost time. */
 	int flags = (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX;
 	sqlite3_stmt *s = NULL;
+	struct ev_buf uri = EV_BUF_INIT;
 	int rc;
 
-	if ((rc = open_db(path, flags, &st->db, err)) != EV_OK) {
+	/*
+	 * A reader of a directory it cannot write (an assessor's copy on read-only
+	 * media) cannot create SQLite's -shm file; open the store as immutable then.
+	 * That is safe only because nothing can write there either, and a cleanly
+	 * closed store has no -wal file left to miss.
+	 */
+	if (readonly && !dir_writable(path)) {
+		ev_buf_adds(&uri, "file:");
+		for (const char *c = path; *c; c++) {
+			if (*c == '?' || *c == '#' || *c == '%')
+				ev_buf_addf(&uri, "%%%02X", (unsigned)(unsigned char)*c);
+			else
+				ev_buf_addc(&uri, *c);
+		}
+		ev_buf_adds(&uri, "?immutable=1");
+		flags |= SQLITE_OPEN_URI;
+	}
+	rc = open_db(uri.p ? uri.p : path, flags, &st->db, err);
+	ev_buf_free(&uri);
+	if (rc != EV_OK) {
 		free(st);
 		return rc;
 	}

@@ -111,6 +111,10 @@ if unshare -m sh -c 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && 
 	refused "read-only data directory: append --stdin" 1 ro_run "$EVIDENT" append --stdin <"$T/one.jsonl"
 	refused "read-only data directory: checkpoint" 1 ro_run "$EVIDENT" checkpoint
 	t_like "read-only data directory: checkpoint says so" 'read-?only|not writable' "$(err)"
+	# An assessor's copy on read-only media must still be readable and verifiable.
+	t_ok "read-only data directory: verify reads it" ro_run "$EVIDENT" verify
+	t_ok "read-only data directory: log reads it" ro_run "$EVIDENT" log --json
+	t_is "read-only data directory: log shows every entry" "$("$EVIDENT" log --json | wc -l)" "$(out | wc -l)"
 else
 	_n=$((_n + 1))
 	echo "ok $_n - # SKIP read-only data directory: unshare -m with a read-only bind mount is not permitted here"
