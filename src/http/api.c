@@ -11,6 +11,7 @@
  */
 #include <inttypes.h>
 #include <microhttpd.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1060,6 +1061,110 @@ ev_api_users(struct ev_http_req *rq, struct ev_http_resp *rs)
 		return;
 	}
 	ev_http_json(rs, 200, json_pack("{s:o}", "users", arr));
+}
+
+void
+ev_api_user_add(struct ev_http_req *rq, struct ev_http_resp *rs)
+{
+	static const struct field fields[] = {
+		{ "name", 'n', 1, NULL }, { "role", 'n', 1, NULL }, { NULL, 0, 0, NULL },
+	};
+	struct ev_err err = { 0 };
+	char pw[EV_ONETIME_PW_LEN + 1] = "";
+	json_t *o = body_object(rq, rs, fields, 0);
+
+	if (!o)
+		return;
+	if (ev_user_add(rq->l, ev_json_str(o, "name"), ev_json_str(o, "role"), rq->who.user, pw,
+		&err) != EV_OK)
+		ev_http_json_ev_error(rs, &err);
+	else /* the one place this password is shown: the response to the admin who asked */
+		ev_http_json(rs, 201, json_pack("{s:s,s:s,s:s}", "user", ev_json_str(o, "name"), "role",
+					  ev_json_str(o, "role"), "one_time_password", pw));
+	OPENSSL_cleanse(pw, sizeof(pw));
+	json_decref(o);
+}
+
+void
+ev_api_user_role(struct ev_http_req *rq, struct ev_http_resp *rs)
+{
+	static const struct field fields[] = { { "role", 'n', 1, NULL }, { NULL, 0, 0, NULL } };
+	struct ev_err err = { 0 };
+	json_t *o = body_object(rq, rs, fields, 0);
+
+	if (!o)
+		return;
+	if (ev_user_set_role(rq->l, rq->params[0], ev_json_str(o, "role"), rq->who.user, &err) !=
+	    EV_OK)
+		ev_http_json_ev_error(rs, &err);
+	else
+		ev_http_json(rs, 201, json_pack("{s:s,s:s}", "user", rq->params[0], "role",
+					  ev_json_str(o, "role")));
+	json_decref(o);
+}
+
+void
+ev_api_token_create(struct ev_http_req *rq, struct ev_http_resp *rs)
+{
+	static const struct field fields[] = { { "user", 'n', 1, NULL }, { NULL, 0, 0, NULL } };
+	struct ev_err err = { 0 };
+	char tok[EV_TOKEN_LEN + 1] = "", id[EV_TOKEN_ID_LEN + 1] = "";
+	json_t *o = body_object(rq, rs, fields, 0);
+
+	if (!o)
+		return;
+	if (ev_token_create(rq->l, ev_json_str(o, "user"), rq->who.user, tok, id, &err) != EV_OK)
+		ev_http_json_ev_error(rs, &err);
+	else
+		ev_http_json(rs, 201, json_pack("{s:s,s:s,s:s}", "id", id, "user", ev_json_str(o, "user"),
+					  "token", tok));
+	OPENSSL_cleanse(tok, sizeof(tok));
+	json_decref(o);
+}
+
+void
+ev_api_token_revoke(struct ev_http_req *rq, struct ev_http_resp *rs)
+{
+	static const struct field none[] = { { NULL, 0, 0, NULL } };
+	struct ev_err err = { 0 };
+	json_t *o = body_object(rq, rs, none, 1);
+
+	if (!o)
+		return;
+	json_decref(o);
+	if (strlen(rq->params[0]) != EV_TOKEN_ID_LEN) {
+		ev_http_json_error(rs, 400, "bad_parameter", "a token id is %d hex characters",
+		    EV_TOKEN_ID_LEN);
+		return;
+	}
+	if (ev_token_revoke(rq->l, rq->params[0], rq->who.user, &err) != EV_OK)
+		ev_http_json_ev_error(rs, &err);
+	else
+		ev_http_json(rs, 201, json_pack("{s:s,s:b}", "id", rq->params[0], "revoked", 1));
+}
+
+static void
+token_cb(const char *id, const char *user, int64_t created_us, int revoked, void *arg)
+{
+	char t[EV_TIME_STRLEN];
+
+	ev_time_format(created_us, t);
+	json_array_append_new(arg, json_pack("{s:s,s:s,s:s,s:b}", "id", id, "user", user, "created",
+				       t, "revoked", revoked));
+}
+
+void
+ev_api_tokens(struct ev_http_req *rq, struct ev_http_resp *rs)
+{
+	struct ev_err err = { 0 };
+	json_t *arr = json_array();
+
+	if (ev_token_list(rq->l, token_cb, arr, &err) != EV_OK) {
+		json_decref(arr);
+		ev_http_json_ev_error(rs, &err);
+		return;
+	}
+	ev_http_json(rs, 200, json_pack("{s:o}", "tokens", arr));
 }
 
 /* ---- metrics ---- */

@@ -160,6 +160,11 @@ void ev_api_sources(struct ev_http_req *, struct ev_http_resp *);
 void ev_api_source_register(struct ev_http_req *, struct ev_http_resp *);
 void ev_api_rules(struct ev_http_req *, struct ev_http_resp *);
 void ev_api_users(struct ev_http_req *, struct ev_http_resp *);
+void ev_api_user_add(struct ev_http_req *, struct ev_http_resp *);
+void ev_api_user_role(struct ev_http_req *, struct ev_http_resp *);
+void ev_api_tokens(struct ev_http_req *, struct ev_http_resp *);
+void ev_api_token_create(struct ev_http_req *, struct ev_http_resp *);
+void ev_api_token_revoke(struct ev_http_req *, struct ev_http_resp *);
 void ev_api_metrics(struct ev_http_req *, struct ev_http_resp *);
 void ev_api_healthz(struct ev_http_req *, struct ev_http_resp *);
 /* Validate a JSON body for an incident step (open, classify, ...) as the API does:

@@ -127,6 +127,11 @@ static const struct route routes[] = {
 	{ "POST", "/api/sources", MON | ADM, 0, ev_api_source_register },
 	{ "GET", "/api/rules", ANY, 0, ev_api_rules },
 	{ "GET", "/api/users", ADM, 0, ev_api_users },
+	{ "POST", "/api/users", ADM, 0, ev_api_user_add },
+	{ "POST", "/api/users/{name}/role", ADM, 0, ev_api_user_role },
+	{ "GET", "/api/tokens", ADM, 0, ev_api_tokens },
+	{ "POST", "/api/tokens", ADM, 0, ev_api_token_create },
+	{ "POST", "/api/tokens/{id}/revoke", ADM, 0, ev_api_token_revoke },
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 

@@ -26,7 +26,7 @@ t_is "the public routes are exactly the reviewed ones" \
 http_start --public-report
 t_like "server listens on loopback" '^http://127\.0\.0\.1:[0-9]+$' "$URL"
 
-fill() { echo "$1" | sed -e 's/{seq}/1/g; s/{id}/1/g'; }
+fill() { echo "$1" | sed -e 's/{seq}/1/g; s/{id}/1/g; s/{name}/nobody/g'; }
 bad=0 checked=0
 while read -r m p access; do
 	[ "$access" = public ] || [ "$access" = public-report ] && continue
