@@ -459,8 +459,15 @@ alerts_apply(sqlite3 *db, const struct ev_entry *e, struct ev_err *err)
 	return rc;
 }
 
+/* The ledger closes a connection: finalise what the cache holds for it. */
+static void
+alerts_detach(sqlite3 *db)
+{
+	cache_forget(db, 1);
+}
+
 const struct ev_projector ev_alerts_projector = {
-	"alerts", "alert.", alerts_setup, alerts_reset, alerts_apply,
+	"alerts", "alert.", alerts_setup, alerts_reset, alerts_apply, alerts_detach,
 };
 
 /* ---- reading ---- */

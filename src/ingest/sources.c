@@ -283,8 +283,15 @@ sources_apply(sqlite3 *db, const struct ev_entry *e, struct ev_err *err)
 	return EV_OK;
 }
 
+/* The ledger closes a connection: finalise what the cache holds for it. */
+static void
+sources_detach(sqlite3 *db)
+{
+	cache_forget(db, 1);
+}
+
 const struct ev_projector ev_sources_projector = {
-	"sources", "", sources_setup, sources_reset, sources_apply,
+	"sources", "", sources_setup, sources_reset, sources_apply, sources_detach,
 };
 
 /* ---- registration ---- */

@@ -163,6 +163,12 @@ ev_ledger_close(struct ev_ledger *l)
 		return;
 	if (l->st && l->in_tx)
 		ev_store_rollback(l->st);
+	if (l->st) {
+		const struct ev_projector *const *P = ev_projectors_list();
+		for (size_t i = 0; P[i]; i++)
+			if (P[i]->detach)
+				P[i]->detach(ev_store_db(l->st));
+	}
 	ev_store_close(l->st);
 	ev_key_free(l->key);
 	ev_buf_free(&l->leaf);

@@ -167,6 +167,10 @@ struct ev_projector {
 	int (*setup)(struct sqlite3 *db, struct ev_err *err);  /* create tables if missing */
 	int (*reset)(struct sqlite3 *db, struct ev_err *err);  /* drop and recreate */
 	int (*apply)(struct sqlite3 *db, const struct ev_entry *e, struct ev_err *err);
+	/* Optional: release anything kept for this connection (cached statements)
+	 * before it closes.  Without it the connection cannot close cleanly and
+	 * SQLite leaves its -wal file behind. */
+	void (*detach)(struct sqlite3 *db);
 };
 /* Replay the whole ledger through every projector, in one transaction. */
 int ev_ledger_rebuild(struct ev_ledger *l, struct ev_err *err);

@@ -43,7 +43,7 @@ t_is "two registrations of ups" 2 "$("$E" log --kind source.registered --subject
 t_like "categories replaced" '"categories":\["physical-environmental","resource-use"\]' "$("$E" --json sources list)"
 
 # --- coverage -------------------------------------------------------------------------------
-NOW=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+NOW=$(date -u +%Y-%m-%dT%H:%M:%S.%6NZ)  # microseconds: lines of this very second are before it
 t_ok "coverage --json" "$E" --json sources coverage --now "$NOW"
 C=$(out)
 t_like "security-events covered by auth" '\{"category":"security-events","covered":true,"sources":\["auth"\]\}' "$C"
