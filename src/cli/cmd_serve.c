@@ -18,6 +18,13 @@
  * after ev_loop_new, which blocks SIGTERM/SIGINT for the signalfd: threads
  * inherit the mask, so the signal reaches the loop and not a worker.
  *
+ * Beside the loop run two parts with threads of their own, started after
+ * ev_loop_new for that reason: the web UI and JSON API (src/http, on
+ * --listen, default 127.0.0.1:8319) and the scheduler (src/sched: regulatory
+ * clocks and their webhooks, vulnerability clocks, compliance cadence, the
+ * daily time-sync check).  On shutdown the web server stops first (no new
+ * writes), then intake drains, then the scheduler finishes its duty.
+ *
  * Exit: 0 after a clean shutdown, 1 when accepted lines could not be
  * recorded at shutdown (the message says how many), 2 on bad options.
  */
@@ -32,7 +39,9 @@
 
 #include "alerts/alerts.h"
 #include "cli/cli.h"
+#include "http/http.h"
 #include "ingest/ingest.h"
+#include "sched/sched.h"
 #include "util/timeutil.h"
 
 struct serve {
@@ -291,6 +300,23 @@ load_config(const char *path, struct serve_cfg *c, struct ev_err *err)
 	return rc;
 }
 
+/* 1 when the YAML file has a top-level "NAME:" key (the http: section is read by src/http). */
+static int
+has_section(const char *path, const char *name)
+{
+	FILE *f = fopen(path, "r");
+	char line[512];
+	size_t n = strlen(name);
+	int found = 0;
+
+	if (f == NULL)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f))
+		found = strncmp(line, name, n) == 0 && line[n] == ':';
+	fclose(f);
+	return found;
+}
+
 int
 cmd_serve(struct ev_cli *cli, int argc, char **argv)
 {
@@ -298,7 +324,15 @@ cmd_serve(struct ev_cli *cli, int argc, char **argv)
 		       rules_paths = { NULL, 0 };
 	const char *format = NULL, *tz = NULL, *after_s = NULL, *fu_every_s = NULL,
 		   *stats_s = NULL, *commit_ms_s = NULL, *batch_s = NULL, *queue_s = NULL,
-		   *syslog_source = NULL, *config = NULL;
+		   *syslog_source = NULL, *config = NULL, *listen = NULL, *tls_cert = NULL,
+		   *tls_key = NULL, *tick_s = NULL, *timesync_server = NULL;
+	struct ev_strv webhooks = { NULL, 0 };
+	int no_http = 0, no_timesync = 0;
+	struct ev_http_config hc;
+	struct ev_http *http = NULL;
+	struct ev_sched_config sc;
+	struct ev_sched *sched = NULL;
+	int64_t tick_every = 60LL * 1000000;
 	struct serve_cfg cfg;
 	int no_udp = 0, no_tcp = 0, no_rules = 0, from_start = 0, npos, status = 0, sig;
 	int64_t fu_every = 60LL * 1000000, stats_every = 60LL * 1000000;
@@ -344,6 +378,20 @@ cmd_serve(struct ev_cli *cli, int argc, char **argv)
 		    &fu_every_s, NULL, NULL },
 		{ "stats-every", "DURATION", "stats line on stderr this often (default 60s)", &stats_s,
 		    NULL, NULL },
+		{ "listen", "ADDR:PORT", "web UI and JSON API (default $EVIDENT_LISTEN or 127.0.0.1:8319; port 0 picks one)", &listen, NULL,
+		    NULL },
+		{ "no-http", NULL, "no web UI and API", NULL, &no_http, NULL },
+		{ "tls-cert", "FILE", "serve HTTPS with this PEM certificate (and --tls-key)",
+		    &tls_cert, NULL, NULL },
+		{ "tls-key", "FILE", "the PEM private key for --tls-cert", &tls_key, NULL, NULL },
+		{ "webhook", "URL", "POST clock alerts here (repeatable)", NULL, NULL, &webhooks },
+		{ "tick-every", "DURATION", "how often clocks and cadence are evaluated (default 60s)",
+		    &tick_s, NULL, NULL },
+		{ "timesync-server", "HOST:PORT", "SNTP server of the daily time-sync check "
+						  "(default: chrony if present, else "
+						  "$EVIDENT_NTP_SERVER or pool.ntp.org)",
+		    &timesync_server, NULL, NULL },
+		{ "no-timesync", NULL, "no daily time-sync check", NULL, &no_timesync, NULL },
 		{ NULL, NULL, NULL, NULL, NULL, NULL },
 	};
 
@@ -355,7 +403,9 @@ cmd_serve(struct ev_cli *cli, int argc, char **argv)
 		"evident serve [--syslog-udp [NAME=]ADDR]... [--syslog-tcp [NAME=]ADDR]...\n"
 		"       [--no-syslog-udp] [--no-syslog-tcp] [--tail SOURCE=PATH]... [--rules PATH]...\n"
 		"       [--followup-after DURATION] [--commit-every MS] [--stats-every DURATION]\n"
-		"       [--config FILE]",
+		"       [--listen ADDR:PORT | --no-http] [--tls-cert FILE --tls-key FILE]\n"
+		"       [--webhook URL]... [--tick-every DURATION] [--timesync-server HOST:PORT]\n"
+		"       [--no-timesync] [--config FILE]",
 		&npos, &status))
 		goto out;
 	status = 2;
@@ -402,8 +452,13 @@ cmd_serve(struct ev_cli *cli, int argc, char **argv)
 		after_s = getenv("EVIDENT_FOLLOWUP_AFTER");
 	if (duration_opt(cli, "followup-after", after_s, &s.followup_after) ||
 	    duration_opt(cli, "followup-every", fu_every_s, &fu_every) ||
-	    duration_opt(cli, "stats-every", stats_s, &stats_every))
+	    duration_opt(cli, "stats-every", stats_s, &stats_every) ||
+	    duration_opt(cli, "tick-every", tick_s, &tick_every))
 		goto out;
+	if ((tls_cert == NULL) != (tls_key == NULL)) {
+		ev_cli_usage(cli, "--tls-cert and --tls-key go together");
+		goto out;
+	}
 	if (commit_ms_s && (ev_cli_u64(commit_ms_s, &commit_ms) != 0 || commit_ms == 0 ||
 			       commit_ms > 60000)) {
 		ev_cli_usage(cli, "--commit-every must be 1 to 60000 milliseconds");
@@ -491,6 +546,39 @@ cmd_serve(struct ev_cli *cli, int argc, char **argv)
 		}
 		slogf("tail %s (source %s)", path, name);
 	}
+	if (!no_http) {
+		ev_http_config_defaults(&hc, ev_ledger_dir(s.l));
+		if (config && has_section(config, "http") &&
+		    ev_http_config_load(config, &hc, &err) != EV_OK) {
+			status = ev_cli_fail(cli, &err);
+			goto out;
+		}
+		if (listen == NULL)
+			listen = getenv("EVIDENT_LISTEN");
+		if (listen)
+			snprintf(hc.listen, sizeof(hc.listen), "%s", listen);
+		if (tls_cert) {
+			snprintf(hc.tls_cert, sizeof(hc.tls_cert), "%s", tls_cert);
+			snprintf(hc.tls_key, sizeof(hc.tls_key), "%s", tls_key);
+		}
+		if (ev_http_start(&hc, &http, &err) != EV_OK) {
+			status = ev_cli_fail(cli, &err);
+			goto out;
+		}
+		slogf("web UI and API on %s://%s", ev_http_tls(http) ? "https" : "http",
+		    ev_http_bound(http));
+	}
+	ev_sched_config_defaults(&sc, ev_ledger_dir(s.l));
+	sc.tick_us = tick_every;
+	sc.webhooks = webhooks.v;
+	sc.nwebhooks = webhooks.n;
+	sc.timesync = !no_timesync;
+	sc.timesync_server = timesync_server;
+	sc.log = slog;
+	if (ev_sched_start(&sc, &sched, &err) != EV_OK) {
+		status = ev_cli_fail(cli, &err);
+		goto out;
+	}
 	ev_loop_add_timer(lp, (int64_t)commit_ms * 1000, commit_timer, &s);
 	ev_loop_add_timer(lp, fu_every, followup_timer, &s);
 	ev_loop_add_timer(lp, stats_every, stats_timer, &s);
@@ -500,6 +588,8 @@ cmd_serve(struct ev_cli *cli, int argc, char **argv)
 	sig = ev_loop_run(lp);
 	slogf("stopping (%s): reading what was accepted, committing",
 	    sig == 15 ? "SIGTERM" : sig == 2 ? "SIGINT" : "stopped");
+	ev_http_stop(http);
+	http = NULL;
 	ev_intake_drain(s.in);
 	status = 0;
 	for (int attempt = 0; ev_ingest_pending(s.p) > 0; attempt++) {
@@ -514,6 +604,9 @@ cmd_serve(struct ev_cli *cli, int argc, char **argv)
 	}
 	stats_line(&s, "final");
 out:
+	ev_http_stop(http);
+	ev_sched_stop(sched);
+	free(webhooks.v);
 	ev_intake_free(s.in);
 	ev_loop_free(lp);
 	ev_ingest_free(s.p);
