@@ -4,6 +4,7 @@
 #   make check        install dependencies, build, run every test (plain and
 #                     sanitizer builds, fuzz smoke runs); ends "N passed, N failed"
 #   make run          install dependencies, build, start evident on ./evident-data
+#                     (make run ARGS=--demo: with sample alerts and an incident)
 #   make SAN=1 BUILD=build-asan CC=clang   the ASan+UBSan build
 #   make fuzz         build the libFuzzer targets and run each for a while
 
@@ -64,7 +65,7 @@ check: deps
 
 run: deps
 	$(MAKE) all
-	scripts/run
+	scripts/run $(ARGS)
 
 # libFuzzer targets: clang only, each linked against an ASan build of the library.
 FUZZ_BUILD := build-fuzz

@@ -41,6 +41,7 @@
 #include "cli/cli.h"
 #include "http/http.h"
 #include "ingest/ingest.h"
+#include "cli/serve_demo.h"
 #include "sched/sched.h"
 #include "util/timeutil.h"
 
@@ -327,7 +328,7 @@ cmd_serve(struct ev_cli *cli, int argc, char **argv)
 		   *syslog_source = NULL, *config = NULL, *listen = NULL, *tls_cert = NULL,
 		   *tls_key = NULL, *tick_s = NULL, *timesync_server = NULL;
 	struct ev_strv webhooks = { NULL, 0 };
-	int no_http = 0, no_timesync = 0;
+	int no_http = 0, no_timesync = 0, demo = 0;
 	struct ev_http_config hc;
 	struct ev_http *http = NULL;
 	struct ev_sched_config sc;
@@ -392,6 +393,9 @@ cmd_serve(struct ev_cli *cli, int argc, char **argv)
 						  "$EVIDENT_NTP_SERVER or pool.ntp.org)",
 		    &timesync_server, NULL, NULL },
 		{ "no-timesync", NULL, "no daily time-sync check", NULL, &no_timesync, NULL },
+		{ "demo", NULL, "record sample log lines, their alerts and an incident once, "
+				"so the first page is not empty (not for production ledgers)",
+		    NULL, &demo, NULL },
 		{ NULL, NULL, NULL, NULL, NULL, NULL },
 	};
 
@@ -405,7 +409,7 @@ cmd_serve(struct ev_cli *cli, int argc, char **argv)
 		"       [--followup-after DURATION] [--commit-every MS] [--stats-every DURATION]\n"
 		"       [--listen ADDR:PORT | --no-http] [--tls-cert FILE --tls-key FILE]\n"
 		"       [--webhook URL]... [--tick-every DURATION] [--timesync-server HOST:PORT]\n"
-		"       [--no-timesync] [--config FILE]",
+		"       [--no-timesync] [--demo] [--config FILE]",
 		&npos, &status))
 		goto out;
 	status = 2;
@@ -490,6 +494,18 @@ cmd_serve(struct ev_cli *cli, int argc, char **argv)
 	if (ev_cli_open(cli, EV_LEDGER_NOKEY, &s.l, &err) != EV_OK) {
 		status = ev_cli_fail(cli, &err);
 		goto out;
+	}
+	if (demo) {
+		char id[64];
+		if (ev_serve_demo(s.l, rules, id, sizeof(id), &err) != EV_OK) {
+			status = ev_cli_fail(cli, &err);
+			goto out;
+		}
+		if (id[0])
+			slogf("demo: sample log recorded, alerts raised, incident %s opened and "
+			      "classified significant (its 24-hour clocks run)", id);
+		else
+			slogf("demo: already recorded in this ledger");
 	}
 	o.timezone = tz;
 	o.rules = rules;

@@ -65,4 +65,25 @@ t_is "serve exits 0 on SIGTERM" 0 $?
 SERVE=
 t_is "the web server is gone" 000 "$(curl -s -o /dev/null -w '%{http_code}' "$URL/healthz")"
 t_ok "the ledger verifies" "$E" verify
+
+# --demo: a newcomer's first page shows alerts and an incident with its clocks.
+export EVIDENT_DATA="$T/demo"
+t_ok "init a second data directory" "$E" init
+"$E" serve --demo --no-syslog-udp --no-syslog-tcp --no-timesync 2>"$T/demo.err" &
+SERVE=$!
+for _ in $(seq 100); do grep -q 'ready' "$T/demo.err" && break; sleep 0.1; done
+kill -TERM $SERVE; wait $SERVE; SERVE=
+t_like "demo says what it recorded" 'demo: sample log recorded.*inc-[0-9]{4}-[0-9]{4}' "$(cat "$T/demo.err")"
+t_like "demo raised the brute-force alert through the rule pack" 'Repeated SSH authentication failures' \
+	"$("$E" alerts --open)"
+t_like "demo incident is classified significant" 'classify-escalate.*high.*yes' "$("$E" incident list)"
+t_like "its 24-hour notice clock runs" 'en319401-notice.*running' "$("$E" clocks)"
+n=$("$E" log | wc -l)
+"$E" serve --demo --no-syslog-udp --no-syslog-tcp --no-timesync 2>"$T/demo2.err" &
+SERVE=$!
+for _ in $(seq 100); do grep -q 'ready' "$T/demo2.err" && break; sleep 0.1; done
+kill -TERM $SERVE; wait $SERVE; SERVE=
+t_like "a second --demo repeats nothing" 'demo: already recorded' "$(cat "$T/demo2.err")"
+t_is "  and writes nothing" "$n" "$("$E" log | wc -l)"
+t_ok "the demo ledger verifies" "$E" verify
 t_done
