@@ -1194,7 +1194,7 @@ ev_api_metrics(struct ev_http_req *rq, struct ev_http_resp *rs)
 {
 	struct counts c = { 0 };
 	struct ev_err err = { 0 };
-	struct ev_checkpoint cp;
+	struct ev_checkpoint cp = { 0 };
 	struct ev_verify_cache vc;
 	uint64_t size = 0;
 	size_t open_inc = 0, overdue = 0, due_soon = 0, i;

@@ -744,9 +744,11 @@ int
 ev_ledger_latest_checkpoint(struct ev_ledger *l, struct ev_checkpoint *cp, struct ev_err *err)
 {
 	struct ev_query q = { 0 };
-	struct cp_find f = { cp, 0, NULL };
+	struct cp_find f = { NULL, 0, NULL };
 	int rc;
 
+	memset(cp, 0, sizeof(*cp)); /* defined output even when none is found */
+	f.cp = cp;
 	q.kind = "checkpoint";
 	q.descending = 1;
 	q.limit = 1;
