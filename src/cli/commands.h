@@ -19,7 +19,7 @@ EV_CMD(incident, "incident workflow: open, classify, act, notify, review, close,
 EV_CMD(clocks, "regulatory clocks: running, due soon, overdue")
 EV_CMD(rebuild, "drop and rebuild every projection from the ledger")
 EV_CMD(pack, "evidence packs: export for assessors, verify offline")
-EV_CMD(serve, "run the daemon: syslog listeners, file tails, alarm rules")
+EV_CMD(serve, "the daemon: web UI and API, syslog listeners, file tails, rules, scheduler")
 EV_CMD(vuln, "vulnerability register: add, assess, mitigate, close, import, 48 h clocks")
 EV_CMD(securitytest, "vulnerability scans and penetration tests")
 EV_CMD(change, "change register (significant changes call for a penetration test)")
