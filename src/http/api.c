@@ -18,6 +18,7 @@
 #include <strings.h>
 
 #include "alerts/alerts.h"
+#include "compliance/compliance.h"
 #include "http/internal.h"
 #include "incident/incident.h"
 #include "ingest/ingest.h"
@@ -1256,4 +1257,59 @@ ev_api_metrics(struct ev_http_req *rq, struct ev_http_resp *rs)
 	ev_buf_adds(b, "# HELP evident_verify_ok 1 when the last verification passed, 0 when it "
 		       "failed, -1 when none ran.\n# TYPE evident_verify_ok gauge\n");
 	ev_buf_addf(b, "evident_verify_ok %d\n", vc.run ? vc.ok : -1);
+}
+
+/*
+ * The requirement index, as `evident compliance --json` gives it.  The
+ * catalogue and mapping are read per request: they are small, and a TSP who
+ * edits controls.yaml sees the change without restarting the daemon.
+ */
+json_t *
+ev_http_compliance_index(struct ev_http_req *rq, struct ev_err *err)
+{
+	struct ev_compliance *c = NULL;
+	char dir[EV_HTTP_PATH_MAX];
+	json_t *out = NULL;
+
+	if (ev_compliance_load(ev_compliance_default_dir(NULL, dir, sizeof(dir)), NULL, &c, err) !=
+	    EV_OK)
+		return NULL;
+	if (ev_compliance_index(rq->l, c, ev_time_now_us(), &out, err) != EV_OK)
+		out = NULL;
+	ev_compliance_free(c);
+	return out;
+}
+
+/* Keep only the requirements of clause (and its sub-clauses: 7.9 keeps 7.9.3). */
+static void
+filter_clause(json_t *index, const char *clause)
+{
+	json_t *reqs = json_object_get(index, "requirements"), *keep = json_array(), *r;
+	size_t i, n = strlen(clause);
+
+	json_array_foreach(reqs, i, r) {
+		const char *c = json_string_value(json_object_get(r, "clause"));
+		if (c && strncmp(c, clause, n) == 0 && (c[n] == '\0' || c[n] == '.'))
+			json_array_append(keep, r);
+	}
+	json_object_set_new(index, "requirements", keep);
+}
+
+void
+ev_api_compliance(struct ev_http_req *rq, struct ev_http_resp *rs)
+{
+	static const char *const allowed[] = { "clause", NULL };
+	struct ev_err err = { 0 };
+	const char *clause = ev_http_arg(rq, "clause");
+	json_t *out;
+
+	if (check_args(rq, rs, allowed))
+		return;
+	if ((out = ev_http_compliance_index(rq, &err)) == NULL) {
+		ev_http_json_ev_error(rs, &err);
+		return;
+	}
+	if (clause)
+		filter_clause(out, clause);
+	ev_http_json(rs, 200, out);
 }

@@ -191,6 +191,10 @@ void ev_page_incidents(struct ev_http_req *, struct ev_http_resp *);
 void ev_page_incident(struct ev_http_req *, struct ev_http_resp *);
 void ev_page_incident_step(struct ev_http_req *, struct ev_http_resp *);
 void ev_page_report(struct ev_http_req *, struct ev_http_resp *);
+void ev_page_compliance(struct ev_http_req *, struct ev_http_resp *);
+void ev_api_compliance(struct ev_http_req *, struct ev_http_resp *);
+/* The requirement index now (compliance/...); NULL with err set on failure. */
+json_t *ev_http_compliance_index(struct ev_http_req *rq, struct ev_err *err);
 void ev_page_report_post(struct ev_http_req *, struct ev_http_resp *);
 void ev_page_css(struct ev_http_req *, struct ev_http_resp *);
 void ev_page_js(struct ev_http_req *, struct ev_http_resp *);

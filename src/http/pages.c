@@ -69,7 +69,8 @@ page_begin(struct ev_http_req *rq, struct ev_http_resp *rs, const char *title)
 	if (rq->authed) {
 		ev_buf_adds(b, "<header><nav><a class=\"brand\" href=\"/\">evident</a>"
 			       "<a href=\"/\">Dashboard</a><a href=\"/alerts\">Alerts</a>"
-			       "<a href=\"/incidents\">Incidents</a><a href=\"/ledger\">Ledger</a>"
+			       "<a href=\"/incidents\">Incidents</a><a href=\"/compliance\">Compliance</a>"
+			       "<a href=\"/ledger\">Ledger</a>"
 			       "</nav><div class=\"who\"><span id=\"whoami\">");
 		ev_html_esc(b, rq->who.user);
 		ev_buf_adds(b, " (");
@@ -1245,4 +1246,97 @@ ev_page_report_post(struct ev_http_req *rq, struct ev_http_resp *rs)
 	snprintf(msg, sizeof(msg), "Thank you. Your reference number is %s (entry %" PRIu64 ").", ref,
 	    seq - 1);
 	report_form(rq, rs, 201, msg, 0);
+}
+
+/* ---- compliance ---- */
+
+/*
+ * The requirement index as a table: each EN 319 401 requirement, its control
+ * and owner, its status, and links to the ledger entries that evidence it
+ * (the most recent ten).  ?clause=7.9 narrows to a clause.
+ */
+void
+ev_page_compliance(struct ev_http_req *rq, struct ev_http_resp *rs)
+{
+	struct ev_buf *b = &rs->body;
+	struct ev_err err = { 0 };
+	const char *clause = ev_http_arg(rq, "clause");
+	json_t *idx = ev_http_compliance_index(rq, &err), *reqs, *r, *tot, *v;
+	const char *k;
+	size_t i, n;
+
+	page_begin(rq, rs, "Compliance: EN 319 401 requirements");
+	if (idx == NULL) {
+		notice(b, "error", err.msg[0] ? err.msg : "the requirement index could not be built");
+		page_end(rs);
+		return;
+	}
+	tot = json_object_get(json_object_get(idx, "summary"), "total");
+	ev_buf_adds(b, "<div class=\"grid\" id=\"compliance-summary\">");
+	json_object_foreach(tot, k, v) {
+		ev_buf_adds(b, "<div class=\"card\"><div class=\"big\">");
+		esc_json(b, v);
+		ev_buf_adds(b, "</div>");
+		ev_html_esc(b, k);
+		ev_buf_adds(b, "</div>");
+	}
+	ev_buf_adds(b, "</div><form method=\"get\" action=\"/compliance\"><label for=\"clause\">"
+		       "Clause</label><input id=\"clause\" name=\"clause\" value=\"");
+	ev_html_esc(b, clause ? clause : "");
+	ev_buf_adds(b, "\" placeholder=\"e.g. 7.9\"> <button type=\"submit\">Show</button></form>");
+	reqs = json_object_get(idx, "requirements");
+	ev_buf_adds(b, "<table id=\"requirements\"><thead><tr><th>Requirement</th><th>Clause</th>"
+		       "<th>Topic</th><th>Status</th><th>Control</th><th>Owner</th><th>Latest</th>"
+		       "<th>Evidence</th></tr></thead><tbody>");
+	n = 0;
+	json_array_foreach(reqs, i, r) {
+		const char *c = json_string_value(json_object_get(r, "clause"));
+		const char *st = json_string_value(json_object_get(r, "status"));
+		json_t *ev = json_object_get(r, "evidence"), *seq;
+		size_t j, len = clause ? strlen(clause) : 0;
+
+		if (clause && !(c && strncmp(c, clause, len) == 0 && (c[len] == '\0' || c[len] == '.')))
+			continue;
+		n++;
+		ev_buf_adds(b, "<tr><td title=\"");
+		esc_json(b, json_object_get(r, "narrative"));
+		ev_buf_adds(b, "\">");
+		esc_json(b, json_object_get(r, "id"));
+		ev_buf_adds(b, "</td><td>");
+		esc_json(b, json_object_get(r, "clause"));
+		ev_buf_adds(b, "</td><td>");
+		esc_json(b, json_object_get(r, "topic"));
+		ev_buf_addf(b, "</td><td class=\"%s\">",
+		    st && strcmp(st, "evidenced") == 0 ? "ok"
+		    : st && (strcmp(st, "missing") == 0 || strcmp(st, "unmapped") == 0) ? "overdue"
+		    : st && strcmp(st, "stale") == 0 ? "due-soon" : "muted");
+		ev_html_esc(b, st ? st : "");
+		if (json_object_get(r, "reason")) {
+			ev_buf_adds(b, ": ");
+			esc_json(b, json_object_get(r, "reason"));
+		}
+		ev_buf_adds(b, "</td><td>");
+		esc_json(b, json_object_get(r, "control"));
+		ev_buf_adds(b, "</td><td>");
+		esc_json(b, json_object_get(r, "owner"));
+		ev_buf_adds(b, "</td><td>");
+		esc_json(b, json_object_get(r, "latest"));
+		ev_buf_adds(b, "</td><td>");
+		/* the ten most recent evidence entries, newest last as the index lists them */
+		j = json_array_size(ev) > 10 ? json_array_size(ev) - 10 : 0;
+		for (; j < json_array_size(ev); j++) {
+			seq = json_array_get(ev, j);
+			if (!json_is_integer(seq))
+				continue;
+			ev_buf_addf(b, "<a href=\"/entries/%" JSON_INTEGER_FORMAT "\">%" JSON_INTEGER_FORMAT
+				       "</a> ",
+			    json_integer_value(seq), json_integer_value(seq));
+		}
+		ev_buf_adds(b, "</td></tr>");
+	}
+	ev_buf_adds(b, "</tbody></table>");
+	if (n == 0)
+		ev_buf_adds(b, "<p class=\"muted\">No requirement in that clause.</p>");
+	json_decref(idx);
+	page_end(rs);
 }
