@@ -10,6 +10,7 @@
  * library of the part that owns the entry kind (alerts, incident).
  */
 #include <inttypes.h>
+#include <pthread.h>
 #include <microhttpd.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -841,13 +842,85 @@ ev_api_incident_record(struct ev_http_req *rq, const char *step, const char *id,
 	return rc;
 }
 
+/*
+ * GET /api/incidents is what dashboards poll.  The list is a function of
+ * the ledger alone (no clock state in it), so a response is cached under the
+ * data directory, the ledger size and the query: between two commits every
+ * poll is a lookup and a copy.  A few slots, least recently used replaced.
+ */
+#define INC_CACHE_SLOTS 8
+#define INC_PAGE_DEFAULT 100
+#define INC_PAGE_MAX 1000
+
+static struct {
+	char key[EV_HTTP_PATH_MAX + 128];
+	uint64_t size;
+	char *body;
+	size_t len;
+	uint64_t used;
+} inc_cache[INC_CACHE_SLOTS];
+static uint64_t inc_cache_clock;
+static pthread_mutex_t inc_cache_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static int
+inc_cache_get(const char *key, uint64_t size, struct ev_http_resp *rs)
+{
+	int hit = 0;
+
+	pthread_mutex_lock(&inc_cache_mu);
+	for (size_t i = 0; i < INC_CACHE_SLOTS; i++) {
+		if (inc_cache[i].body && inc_cache[i].size == size &&
+		    strcmp(inc_cache[i].key, key) == 0) {
+			ev_buf_reset(&rs->body);
+			ev_buf_add(&rs->body, inc_cache[i].body, inc_cache[i].len);
+			inc_cache[i].used = ++inc_cache_clock;
+			hit = 1;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&inc_cache_mu);
+	if (hit) {
+		rs->status = 200;
+		rs->type = "application/json";
+	}
+	return hit;
+}
+
+static void
+inc_cache_put(const char *key, uint64_t size, const struct ev_http_resp *rs)
+{
+	size_t victim = 0;
+
+	pthread_mutex_lock(&inc_cache_mu);
+	for (size_t i = 0; i < INC_CACHE_SLOTS; i++) {
+		if (inc_cache[i].body == NULL || strcmp(inc_cache[i].key, key) == 0) {
+			victim = i;
+			break;
+		}
+		if (inc_cache[i].used < inc_cache[victim].used)
+			victim = i;
+	}
+	free(inc_cache[victim].body);
+	snprintf(inc_cache[victim].key, sizeof(inc_cache[victim].key), "%s", key);
+	inc_cache[victim].size = size;
+	inc_cache[victim].body = ev_xmalloc(rs->body.len ? rs->body.len : 1);
+	memcpy(inc_cache[victim].body, rs->body.p, rs->body.len);
+	inc_cache[victim].len = rs->body.len;
+	inc_cache[victim].used = ++inc_cache_clock;
+	pthread_mutex_unlock(&inc_cache_mu);
+}
+
 void
 ev_api_incidents(struct ev_http_req *rq, struct ev_http_resp *rs)
 {
-	static const char *const allowed[] = { "open", "stage", NULL };
+	static const char *const allowed[] = { "open", "stage", "limit", "after", NULL };
 	struct ev_err err = { 0 };
 	const char *op = ev_http_arg(rq, "open"), *stage = ev_http_arg(rq, "stage");
-	json_t *out = NULL;
+	const char *after = ev_http_arg(rq, "after");
+	char key[EV_HTTP_PATH_MAX + 128];
+	json_t *out = NULL, *page, *x;
+	uint64_t size = 0, limit = INC_PAGE_DEFAULT;
+	size_t i, total, start = 0, end;
 
 	if (check_args(rq, rs, allowed))
 		return;
@@ -855,11 +928,50 @@ ev_api_incidents(struct ev_http_req *rq, struct ev_http_resp *rs)
 		ev_http_json_error(rs, 400, "bad_parameter", "unknown stage");
 		return;
 	}
+	if (arg_u64(rq, rs, "limit", &limit))
+		return;
+	if (ev_http_arg(rq, "limit") == NULL)
+		limit = INC_PAGE_DEFAULT;
+	if (limit == 0 || limit > INC_PAGE_MAX) {
+		ev_http_json_error(rs, 400, "bad_parameter", "limit must be 1 to %d", INC_PAGE_MAX);
+		return;
+	}
+	if (after && !ev_incident_id_valid(after)) {
+		ev_http_json_error(rs, 400, "bad_parameter", "after must be an incident id");
+		return;
+	}
+	if (ev_ledger_size(rq->l, &size, &err) != EV_OK) {
+		ev_http_json_ev_error(rs, &err);
+		return;
+	}
+	snprintf(key, sizeof(key), "%s|%d|%s|%llu|%s", ev_ledger_dir(rq->l),
+	    op && strcmp(op, "1") == 0, stage ? stage : "", (unsigned long long)limit,
+	    after ? after : "");
+	if (inc_cache_get(key, size, rs))
+		return;
 	if (ev_incident_list(rq->l, op && strcmp(op, "1") == 0, stage, &out, &err) != EV_OK) {
 		ev_http_json_ev_error(rs, &err);
 		return;
 	}
-	ev_http_json(rs, 200, json_pack("{s:o}", "incidents", out));
+	total = json_array_size(out);
+	if (after) {
+		/* ids sort as text (inc-YYYY-NNNN); the page starts past the cursor */
+		json_array_foreach(out, i, x) {
+			const char *id = json_string_value(json_object_get(x, "id"));
+			if (id && strcmp(id, after) > 0)
+				break;
+		}
+		start = i;
+	}
+	end = start + limit < total ? start + (size_t)limit : total;
+	page = json_array();
+	for (i = start; i < end; i++)
+		json_array_append(page, json_array_get(out, i));
+	x = end < total ? json_object_get(json_array_get(out, end - 1), "id") : NULL;
+	ev_http_json(rs, 200, json_pack("{s:o,s:O,s:I}", "incidents", page, "next",
+				  x ? x : json_null(), "total", (json_int_t)total));
+	json_decref(out);
+	inc_cache_put(key, size, rs);
 }
 
 void
