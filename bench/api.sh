@@ -56,15 +56,20 @@ port, rate, secs = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
 s = socket.create_connection(("127.0.0.1", port))
 tick = 0.01
 per_tick = max(1, int(rate * tick))
+# 50 distinct chunks prepared up front, so the feeder's own cost stays low.
+chunks = []
+for c in range(50):
+    chunks.append("".join(
+        "<38>Nov 24 10:00:00 ca-01 sshd[%d]: Failed password for root from 198.51.100.%d "
+        "port %d ssh2\n" % (1000 + (c * per_tick + i) % 5000, (c + i) % 250, (c * 7 + i) % 60000)
+        for i in range(per_tick)).encode())
 sent = 0
 start = time.monotonic()
+k = 0
 while time.monotonic() - start < secs:
-    chunk = []
-    for _ in range(per_tick):
-        chunk.append("<38>Nov 24 10:00:00 ca-01 sshd[%d]: Failed password for root from "
-                     "198.51.100.%d port %d ssh2\n" % (1000 + sent % 5000, sent % 250, sent % 60000))
-        sent += 1
-    s.sendall("".join(chunk).encode())
+    s.sendall(chunks[k % len(chunks)])
+    k += 1
+    sent += per_tick
     behind = start + sent / rate - time.monotonic()
     if behind > 0:
         time.sleep(behind)
