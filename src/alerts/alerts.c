@@ -15,7 +15,6 @@
 #include "alerts/alerts.h"
 
 #include <jansson.h>
-#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +22,7 @@
 
 #include "util/jscan.h"
 #include "util/json.h"
+#include "util/stmtcache.h"
 #include "util/timeutil.h"
 
 /* ---- canonical JSON strings ---- */
@@ -166,86 +166,19 @@ static const char *const q_sql[Q__MAX] = {
 	[Q_FOLLOWED] = "UPDATE alerts SET followup_id = ?2 WHERE id = ?1 AND followup_id IS NULL",
 };
 
-/*
- * Per-connection statement cache.  apply runs only inside a write
- * transaction, which SQLite grants one connection at a time, but HTTP workers
- * own connections in several threads: the mutex keeps the table itself safe.
- * A connection's statements are used only by the thread inside its
- * transaction.  setup (a new connection) forgets whatever a closed one at the
- * same address left; reset finalises the live connection's own.
- */
-#define CACHE_SLOTS 8
-static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct {
-	sqlite3 *db;
-	sqlite3_stmt *st[Q__MAX];
-} cache[CACHE_SLOTS];
+/* Per-connection statements (see util/stmtcache.h). */
+static struct ev_stmt_cache cache = EV_STMT_CACHE_INIT("alerts", q_sql, Q__MAX);
 
-/* Forget the statements of db; finalise them only when they belong to this live connection. */
-static void
-cache_forget_locked(sqlite3 *db, int finalize)
+static sqlite3_stmt *
+stmt_get(sqlite3 *db, int q, struct ev_err *err)
 {
-	for (int i = 0; i < CACHE_SLOTS; i++) {
-		if (cache[i].db != db)
-			continue;
-		for (int j = 0; j < Q__MAX; j++) {
-			if (finalize)
-				sqlite3_finalize(cache[i].st[j]);
-			cache[i].st[j] = NULL;
-		}
-		cache[i].db = NULL;
-	}
+	return ev_stmt_cache_get(&cache, db, (size_t)q, err);
 }
 
 static void
 cache_forget(sqlite3 *db, int finalize)
 {
-	pthread_mutex_lock(&cache_mu);
-	cache_forget_locked(db, finalize);
-	pthread_mutex_unlock(&cache_mu);
-}
-
-static sqlite3_stmt *stmt_get_locked(sqlite3 *db, int q, struct ev_err *err);
-
-static sqlite3_stmt *
-stmt_get(sqlite3 *db, int q, struct ev_err *err)
-{
-	sqlite3_stmt *s;
-
-	pthread_mutex_lock(&cache_mu);
-	s = stmt_get_locked(db, q, err);
-	pthread_mutex_unlock(&cache_mu);
-	return s;
-}
-
-static sqlite3_stmt *
-stmt_get_locked(sqlite3 *db, int q, struct ev_err *err)
-{
-	int slot = -1, free_slot = -1;
-
-	for (int i = 0; i < CACHE_SLOTS; i++) {
-		if (cache[i].db == db)
-			slot = i;
-		else if (cache[i].db == NULL && free_slot < 0)
-			free_slot = i;
-	}
-	if (slot < 0) {
-		if (free_slot < 0)
-			free_slot = 0; /* more connections than slots: the oldest loses its cache */
-		/* Forget, never finalise: that connection may be closed already. */
-		cache_forget_locked(cache[free_slot].db, 0);
-		slot = free_slot;
-		cache[slot].db = db;
-	}
-	if (cache[slot].st[q] == NULL &&
-	    sqlite3_prepare_v3(db, q_sql[q], -1, SQLITE_PREPARE_PERSISTENT, &cache[slot].st[q],
-		NULL) != SQLITE_OK) {
-		ev_errf(err, EV_EIO, "alerts: prepare: %s", sqlite3_errmsg(db));
-		return NULL;
-	}
-	sqlite3_reset(cache[slot].st[q]);
-	sqlite3_clear_bindings(cache[slot].st[q]);
-	return cache[slot].st[q];
+	ev_stmt_cache_forget(&cache, db, finalize);
 }
 
 /* ---- the projector ---- */

@@ -133,6 +133,18 @@ ev_merkle_range_root(const struct ev_merkle_src *src, uint64_t begin, uint64_t e
 	return 0;
 }
 
+/* Proofs list siblings from the leaf up; the recursions find them top-down. */
+static void
+reverse(uint8_t proof[][EV_HASH_LEN], size_t cnt)
+{
+	for (size_t i = 0; i < cnt / 2; i++) {
+		uint8_t t[EV_HASH_LEN];
+		memcpy(t, proof[i], EV_HASH_LEN);
+		memcpy(proof[i], proof[cnt - 1 - i], EV_HASH_LEN);
+		memcpy(proof[cnt - 1 - i], t, EV_HASH_LEN);
+	}
+}
+
 /* PATH(m, D[a:b]): siblings are collected top-down, then reversed. */
 int
 ev_merkle_inclusion_proof(const struct ev_merkle_src *src, uint64_t idx, uint64_t size,
@@ -156,12 +168,7 @@ ev_merkle_inclusion_proof(const struct ev_merkle_src *src, uint64_t idx, uint64_
 		if (rc)
 			return rc;
 	}
-	for (size_t i = 0; i < cnt / 2; i++) {
-		uint8_t t[EV_HASH_LEN];
-		memcpy(t, proof[i], EV_HASH_LEN);
-		memcpy(proof[i], proof[cnt - 1 - i], EV_HASH_LEN);
-		memcpy(proof[cnt - 1 - i], t, EV_HASH_LEN);
-	}
+	reverse(proof, cnt);
 	*n = cnt;
 	return 0;
 }
@@ -202,12 +209,7 @@ ev_merkle_consistency_proof(const struct ev_merkle_src *src, uint64_t size1,
 		if (rc)
 			return rc;
 	}
-	for (size_t i = 0; i < cnt / 2; i++) {
-		uint8_t t[EV_HASH_LEN];
-		memcpy(t, proof[i], EV_HASH_LEN);
-		memcpy(proof[i], proof[cnt - 1 - i], EV_HASH_LEN);
-		memcpy(proof[cnt - 1 - i], t, EV_HASH_LEN);
-	}
+	reverse(proof, cnt);
 	*n = cnt;
 	return 0;
 }
