@@ -18,7 +18,13 @@
 
 #include "util/err.h"
 
-#define EV_STMT_CACHE_SLOTS 16
+/*
+ * Connections that write in one process: the web server's workers (at most
+ * 64, src/http/config.c), its verifier, serve's intake and its scheduler.
+ * Past that ev_stmt_cache_get refuses rather than evict a live connection's
+ * statements unfinalised (which would keep that connection from closing).
+ */
+#define EV_STMT_CACHE_SLOTS 72
 #define EV_STMT_CACHE_MAXQ 8
 
 struct ev_stmt_cache {
