@@ -4,10 +4,11 @@
 // screenshots go to $SHOTS (tests/browser/screenshots/, git-ignored).
 //
 // env: URL (server), EV_USER and EV_OTP (a user with a one-time password),
-// EV_ALERT (an open alert id), SHOTS, PROFILE (a fresh user-data-dir).
+// EV_USER2 and EV_OTP2 (a second person, who approves the post-incident
+// review), EV_ALERT (an open alert id), SHOTS, PROFILE (a fresh user-data-dir).
 import { chromium } from 'playwright-core';
 
-const { URL, EV_USER, EV_OTP, EV_ALERT, SHOTS, PROFILE } = process.env;
+const { URL, EV_USER, EV_OTP, EV_USER2, EV_OTP2, EV_ALERT, SHOTS, PROFILE } = process.env;
 let n = 0, failed = 0;
 function check(ok, what, detail) {
   n++;
@@ -25,9 +26,10 @@ const ctx = await chromium.launchPersistentContext(PROFILE, {
 });
 const page = ctx.pages()[0] || await ctx.newPage();
 const problems = [];
-// 401 (the wrong password) and 403 (the forged form) are this test's own doing.
+// 401 (the wrong password), 403 (the forged form) and 409 (the owner's
+// approval, the early close) are this test's own doing.
 page.on('console', (m) => {
-  if (m.type() === 'error' && !/status of 40[13] /.test(m.text())) problems.push(m.text());
+  if (m.type() === 'error' && !/status of 40[139] /.test(m.text())) problems.push(m.text());
 });
 page.on('pageerror', (e) => problems.push(String(e)));
 page.on('request', (r) => { if (!r.url().startsWith(URL)) problems.push(`outside request ${r.url()}`); });
@@ -70,6 +72,7 @@ try {
   await page.fill('#title', 'Timestamping unit returns <stale> tokens');
   await page.click('#open-form button[type=submit]');
   check(/\/incidents\/inc-\d{4}-\d{4}$/.test(page.url()), 'opening leads to the incident page', page.url());
+  const incidentUrl = page.url();
   check((await page.textContent('#incident-title')).includes('<stale>'), 'the title is shown as text, not markup');
   await page.selectOption('#classify-severity', 'high');
   await page.fill('#classify-category', 'integrity');
@@ -113,6 +116,53 @@ try {
     return r.status;
   });
   check(status === 403, 'a form post without the CSRF token is refused', String(status));
+
+  // Walk the incident to closed through its forms: a response action, the
+  // post-incident review, approval by someone other than the owner, close.
+  const stage = async () => (await page.textContent('#stage-bar .current')).trim();
+  await page.goto(incidentUrl);
+  await page.selectOption('#act-type', 'recovery');
+  await page.fill('#act-note', 'TSU clock resynchronised; stale tokens revoked');
+  await page.click('#form-act button[type=submit]');
+  check((await page.textContent('main')).includes('stale tokens revoked'), 'the response action is on the timeline');
+  await page.fill('#review-root_cause', 'NTP source lost after a firewall change');
+  await page.fill('#review-actions', 'alert on the TSU clock offset');
+  await page.fill('#review-vulnerability_exposure', 'no other unit depends on that source');
+  await page.click('#form-review button[type=submit]');
+  check(await stage() === 'review-correct', 'the review brings the incident to review-correct', await stage());
+  await page.click('#form-approve button[type=submit]');
+  check(await page.locator('p.error').count() > 0, 'the owner cannot approve their own review');
+  await page.fill('#close-note', 'too early');
+  await page.click('#form-close button[type=submit]');
+  check(await page.locator('p.error').count() > 0 && await stage() === 'review-correct',
+    'close is refused while the review is not approved');
+  await page.click('header form button');
+  // The second person signs in (one-time password, then her own) and approves.
+  await page.fill('#user', EV_USER2);
+  await page.fill('#password', EV_OTP2);
+  await page.click('#login button[type=submit]');
+  await page.fill('#current', EV_OTP2);
+  await page.fill('#new', 'second-person-passphrase');
+  await page.fill('#confirm', 'second-person-passphrase');
+  await page.click('#password-form button[type=submit]');
+  await page.goto(incidentUrl);
+  await page.click('#form-approve button[type=submit]');
+  check(await page.locator('p.error').count() === 0, 'someone other than the owner approves the review');
+  check(await page.locator('#form-close').count() === 0, 'the compliance role has no close form (the matrix says so)');
+  await page.click('header form button');
+  // The owner signs in again and closes.
+  await page.fill('#user', EV_USER);
+  await page.fill('#password', 'browser-tested-passphrase');
+  await page.click('#login button[type=submit]');
+  await page.goto(incidentUrl);
+  await page.fill('#close-note', 'recovered, reviewed, approved');
+  await page.click('#form-close button[type=submit]');
+  check(await stage() === 'closed', 'the incident is closed', await stage());
+  check(await page.locator('#form-act').count() === 0, 'a closed incident offers no more actions');
+  await shot('incident-closed');
+  await page.goto(`${URL}/`);
+  check((await page.textContent('#open-incidents')).trim() === '0', 'the dashboard no longer counts it as open');
+  await shot('dashboard-after-close');
 
   await page.click('header form button');
   check(new globalThis.URL(page.url()).pathname === '/login', 'signing out leads back to sign-in');
