@@ -326,14 +326,15 @@ cmd_serve(struct ev_cli *cli, int argc, char **argv)
 	const char *format = NULL, *tz = NULL, *after_s = NULL, *fu_every_s = NULL,
 		   *stats_s = NULL, *commit_ms_s = NULL, *batch_s = NULL, *queue_s = NULL,
 		   *syslog_source = NULL, *config = NULL, *listen = NULL, *tls_cert = NULL,
-		   *tls_key = NULL, *tick_s = NULL, *timesync_server = NULL;
+		   *tls_key = NULL, *tick_s = NULL, *timesync_server = NULL, *cp_every_s = NULL,
+		   *tsa_url = NULL, *tsa_ca = NULL;
 	struct ev_strv webhooks = { NULL, 0 };
 	int no_http = 0, no_timesync = 0, demo = 0;
 	struct ev_http_config hc;
 	struct ev_http *http = NULL;
 	struct ev_sched_config sc;
 	struct ev_sched *sched = NULL;
-	int64_t tick_every = 60LL * 1000000;
+	int64_t tick_every = 60LL * 1000000, cp_every = 3600LL * 1000000;
 	struct serve_cfg cfg;
 	int no_udp = 0, no_tcp = 0, no_rules = 0, from_start = 0, npos, status = 0, sig;
 	int64_t fu_every = 60LL * 1000000, stats_every = 60LL * 1000000;
@@ -393,6 +394,12 @@ cmd_serve(struct ev_cli *cli, int argc, char **argv)
 						  "$EVIDENT_NTP_SERVER or pool.ntp.org)",
 		    &timesync_server, NULL, NULL },
 		{ "no-timesync", NULL, "no daily time-sync check", NULL, &no_timesync, NULL },
+		{ "checkpoint-every", "DURATION", "sign a checkpoint this often when the ledger grew "
+						  "(default 1h; 0s: never)", &cp_every_s, NULL, NULL },
+		{ "tsa", "URL", "anchor each scheduled checkpoint with an RFC 3161 time-stamp",
+		    &tsa_url, NULL, NULL },
+		{ "tsa-ca", "FILE", "CA certificate the TSA's certificate must chain to", &tsa_ca,
+		    NULL, NULL },
 		{ "demo", NULL, "record sample log lines, their alerts and an incident once, "
 				"so the first page is not empty (not for production ledgers)",
 		    NULL, &demo, NULL },
@@ -409,7 +416,8 @@ cmd_serve(struct ev_cli *cli, int argc, char **argv)
 		"       [--followup-after DURATION] [--commit-every MS] [--stats-every DURATION]\n"
 		"       [--listen ADDR:PORT | --no-http] [--tls-cert FILE --tls-key FILE]\n"
 		"       [--webhook URL]... [--tick-every DURATION] [--timesync-server HOST:PORT]\n"
-		"       [--no-timesync] [--demo] [--config FILE]",
+		"       [--no-timesync] [--checkpoint-every DURATION] [--tsa URL [--tsa-ca FILE]]\n"
+		"       [--demo] [--config FILE]",
 		&npos, &status))
 		goto out;
 	status = 2;
@@ -459,6 +467,15 @@ cmd_serve(struct ev_cli *cli, int argc, char **argv)
 	    duration_opt(cli, "stats-every", stats_s, &stats_every) ||
 	    duration_opt(cli, "tick-every", tick_s, &tick_every))
 		goto out;
+	if (cp_every_s && strcmp(cp_every_s, "0") != 0 && strcmp(cp_every_s, "0s") != 0 &&
+	    duration_opt(cli, "checkpoint-every", cp_every_s, &cp_every))
+		goto out;
+	if (cp_every_s && (strcmp(cp_every_s, "0") == 0 || strcmp(cp_every_s, "0s") == 0))
+		cp_every = 0;
+	if (tsa_ca && !tsa_url) {
+		ev_cli_usage(cli, "--tsa-ca goes with --tsa");
+		goto out;
+	}
 	if ((tls_cert == NULL) != (tls_key == NULL)) {
 		ev_cli_usage(cli, "--tls-cert and --tls-key go together");
 		goto out;
@@ -590,6 +607,9 @@ cmd_serve(struct ev_cli *cli, int argc, char **argv)
 	sc.nwebhooks = webhooks.n;
 	sc.timesync = !no_timesync;
 	sc.timesync_server = timesync_server;
+	sc.checkpoint_every_us = cp_every;
+	sc.tsa_url = tsa_url;
+	sc.tsa_ca = tsa_ca;
 	sc.log = slog;
 	if (ev_sched_start(&sc, &sched, &err) != EV_OK) {
 		status = ev_cli_fail(cli, &err);

@@ -14,6 +14,7 @@
 #include "compliance/compliance.h"
 #include "incident/incident.h"
 #include "ledger/ledger.h"
+#include "pack/pack.h"
 #include "registers/registers.h"
 #include "util/buf.h"
 #include "util/timeutil.h"
@@ -25,6 +26,8 @@ struct ev_sched {
 	char *data_dir;
 	const char **webhooks;
 	char *timesync_server;
+	char *tsa_url;
+	char *tsa_ca;
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -40,6 +43,7 @@ ev_sched_config_defaults(struct ev_sched_config *c, const char *data_dir)
 	c->timesync = 1;
 	c->timesync_threshold_ms = 1000;
 	c->timesync_first_us = 600LL * 1000000;
+	c->checkpoint_every_us = 3600LL * 1000000;
 }
 
 static void
@@ -103,6 +107,38 @@ tick(struct ev_sched *s, struct ev_ledger *l, const struct ev_compliance *comp)
 		    raised, delivered, vraised, craised);
 }
 
+/* Sign a checkpoint when entries arrived since the last one; anchor it when asked. */
+static void
+checkpoint(struct ev_sched *s, struct ev_ledger *l)
+{
+	struct ev_checkpoint last, cp;
+	struct ev_anchor_result ar;
+	struct ev_err err = { 0 };
+	uint64_t size;
+	int rc;
+
+	if (ev_ledger_size(l, &size, &err) != EV_OK) {
+		say(s, "checkpoint: %s", err.msg);
+		return;
+	}
+	rc = ev_ledger_latest_checkpoint(l, &last, &err);
+	if (size == 0 || (rc == EV_OK && last.seq == size))
+		return; /* nothing new since the last checkpoint (which is the last entry) */
+	if (ev_ledger_checkpoint(l, "system", &cp, &err) != EV_OK) {
+		say(s, "checkpoint: %s", err.msg);
+		return;
+	}
+	say(s, "checkpoint: size %llu signed as entry %llu", (unsigned long long)cp.size,
+	    (unsigned long long)cp.seq);
+	if (s->tsa_url == NULL)
+		return;
+	memset(&ar, 0, sizeof(ar));
+	if (ev_anchor_checkpoint(l, &cp, s->tsa_url, s->tsa_ca, "system", &ar, &err) != EV_OK)
+		say(s, "checkpoint: time-stamp from the TSA failed: %s", err.msg);
+	else
+		say(s, "checkpoint: anchored by the TSA (genTime %s)", ar.gen_time);
+}
+
 static void *
 run(void *arg)
 {
@@ -112,8 +148,15 @@ run(void *arg)
 	struct ev_err err = { 0 };
 	char buf[4096];
 	int64_t next_tick = mono_us(), next_sync = next_tick + s->cfg.timesync_first_us;
+	int64_t next_cp = next_tick + s->cfg.checkpoint_every_us;
+	int cps = s->cfg.checkpoint_every_us > 0;
 
-	if (ev_ledger_open(s->data_dir, EV_LEDGER_NOKEY, &l, &err) != EV_OK) {
+	/* Checkpoints need the signing key; without one the other duties still run. */
+	if (cps && ev_ledger_open(s->data_dir, 0, &l, &err) != EV_OK) {
+		say(s, "scheduler: no scheduled checkpoints: %s", err.msg);
+		cps = 0;
+	}
+	if (l == NULL && ev_ledger_open(s->data_dir, EV_LEDGER_NOKEY, &l, &err) != EV_OK) {
 		say(s, "scheduler: cannot open the ledger: %s", err.msg);
 		return NULL;
 	}
@@ -126,6 +169,8 @@ run(void *arg)
 		int64_t next = next_tick;
 		if (s->cfg.timesync && next_sync < next)
 			next = next_sync;
+		if (cps && next_cp < next)
+			next = next_cp;
 		if (wait_until(s, next))
 			break;
 		if (mono_us() >= next_tick) {
@@ -137,6 +182,10 @@ run(void *arg)
 				ev_time_now_us(), &err) != EV_OK)
 				say(s, "timesync: %s", err.msg);
 			next_sync = mono_us() + EV_SCHED_DAY_US;
+		}
+		if (cps && mono_us() >= next_cp) {
+			checkpoint(s, l);
+			next_cp = mono_us() + s->cfg.checkpoint_every_us;
 		}
 	}
 	ev_compliance_free(comp);
@@ -157,6 +206,8 @@ ev_sched_start(const struct ev_sched_config *c, struct ev_sched **out, struct ev
 	for (size_t i = 0; i < c->nwebhooks; i++)
 		s->webhooks[i] = ev_xstrdup(c->webhooks[i]);
 	s->timesync_server = c->timesync_server ? ev_xstrdup(c->timesync_server) : NULL;
+	s->tsa_url = c->tsa_url ? ev_xstrdup(c->tsa_url) : NULL;
+	s->tsa_ca = c->tsa_ca ? ev_xstrdup(c->tsa_ca) : NULL;
 	if (s->cfg.tick_us <= 0)
 		s->cfg.tick_us = 60LL * 1000000;
 	pthread_mutex_init(&s->mu, NULL);
@@ -189,6 +240,8 @@ ev_sched_stop(struct ev_sched *s)
 		free((char *)s->webhooks[i]);
 	free(s->webhooks);
 	free(s->timesync_server);
+	free(s->tsa_url);
+	free(s->tsa_ca);
 	free(s->data_dir);
 	free(s);
 }

@@ -7,7 +7,10 @@
  *     alerts, webhook delivery with retries), critical-vulnerability clocks
  *     (vuln.overdue), compliance cadence (overdue evidence alerts);
  *   daily (first run timesync_first after start): time-synchronisation
- *     evidence (SNTP or chrony) with its alerts.
+ *     evidence (SNTP or chrony) with its alerts;
+ *   every checkpoint_every (default 1 h): a signed checkpoint when the
+ *     ledger grew since the last one, anchored with an RFC 3161 token when a
+ *     time-stamping authority is configured.
  *
  * Every duty is idempotent (each alert is raised once per clock, item or
  * period), so a restart or a second daemon repeats nothing.
@@ -29,6 +32,9 @@ struct ev_sched_config {
 	const char *timesync_server;     /* NULL: chrony if present, else the default */
 	double timesync_threshold_ms;    /* default 1000 */
 	int64_t timesync_first_us;       /* delay of the first check (default 10 min) */
+	int64_t checkpoint_every_us;     /* 0: no scheduled checkpoints (default 1 h) */
+	const char *tsa_url;             /* anchor each scheduled checkpoint here (NULL: no) */
+	const char *tsa_ca;              /* CA file the TSA's certificate must chain to */
 	void (*log)(const char *msg, void *arg);
 	void *log_arg;
 };

@@ -86,4 +86,18 @@ kill -TERM $SERVE; wait $SERVE; SERVE=
 t_like "a second --demo repeats nothing" 'demo: already recorded' "$(cat "$T/demo2.err")"
 t_is "  and writes nothing" "$n" "$("$E" log | wc -l)"
 t_ok "the demo ledger verifies" "$E" verify
+
+# Scheduled checkpoints: one when the ledger grew, none while it does not.
+"$E" serve --no-syslog-udp --no-syslog-tcp --no-timesync --no-http --checkpoint-every 1s \
+	2>"$T/cp.err" &
+SERVE=$!
+for _ in $(seq 100); do grep -q 'checkpoint: size' "$T/cp.err" && break; sleep 0.1; done
+sleep 2.5 # two more periods with nothing new
+kill -TERM $SERVE; wait $SERVE; SERVE=
+t_like "serve signs a checkpoint on its schedule" 'checkpoint: size [0-9]+ signed as entry [0-9]+' \
+	"$(cat "$T/cp.err")"
+t_is "  once: nothing new since, nothing signed" 1 "$(grep -c 'checkpoint: size' "$T/cp.err")"
+t_is "  recorded by system" "system" "$("$E" log --kind checkpoint --json | jq -r .actor | sort -u)"
+t_ok "  and it verifies with the rest" "$E" verify
+t_exit "--tsa-ca without --tsa is a usage error" 2 "$E" serve --tsa-ca /dev/null --no-http
 t_done

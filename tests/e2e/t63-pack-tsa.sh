@@ -72,5 +72,17 @@ t_ok "openssl ts -verify accepts the pack's timestamp.tsr over its checkpoint no
 t_ok "pack export --tsa anchors a fresh checkpoint" "$EVIDENT" pack export --from now-1h --to now --tsa "$URL" --tsa-cert "$T/tsa/ca.pem" --out "$T/p2.tar.gz"
 t_like "  token included" "timestamp RFC 3161 token included" "$(out)"
 t_ok "  and verifies" "$EVIDENT" pack verify "$T/p2.tar.gz" --tsa-ca "$T/tsa/ca.pem"
+
+# serve anchors its scheduled checkpoints with the same TSA.
+"$EVIDENT" append --kind demo.note --subject tsa --body '{"n":1}' >/dev/null
+before=$("$EVIDENT" log --kind checkpoint.timestamp | wc -l)
+"$EVIDENT" serve --no-syslog-udp --no-syslog-tcp --no-http --no-timesync --checkpoint-every 1s \
+	--tsa "$URL" --tsa-ca "$T/tsa/ca.pem" 2>"$T/serve.err" &
+SP=$!
+for _ in $(seq 100); do grep -qE 'anchored by the TSA|time-stamp from the TSA failed' "$T/serve.err" && break; sleep 0.1; done
+kill -TERM $SP; wait $SP
+t_like "serve anchors its scheduled checkpoint" 'checkpoint: anchored by the TSA' "$(cat "$T/serve.err")"
+t_is "  one more checkpoint.timestamp entry" $((before + 1)) "$("$EVIDENT" log --kind checkpoint.timestamp | wc -l)"
+t_ok "  the ledger verifies" "$EVIDENT" verify
 kill $srv 2>/dev/null
 t_done
