@@ -19,6 +19,7 @@
 #include <yaml.h>
 
 #include "registers/registers.h"
+#include "util/datadir.h"
 #include "util/buf.h"
 #include "util/json.h"
 
@@ -30,41 +31,11 @@ struct ev_compliance {
 	json_t *mapping;
 };
 
-static int
-is_dir(const char *p)
-{
-	struct stat st;
-	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
 
 const char *
 ev_compliance_default_dir(const char *dir, char *buf, size_t n)
 {
-	const char *env = getenv("EVIDENT_COMPLIANCE");
-	char exe[PATH_MAX];
-	ssize_t len;
-
-	if (dir && *dir) {
-		snprintf(buf, n, "%s", dir);
-		return buf;
-	}
-	if (env && *env) {
-		snprintf(buf, n, "%s", env);
-		return buf;
-	}
-	len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (len > 0) {
-		exe[len] = '\0';
-		char *slash = strrchr(exe, '/');
-		if (slash) {
-			*slash = '\0';
-			snprintf(buf, n, "%s/../compliance", exe);
-			if (is_dir(buf))
-				return buf;
-		}
-	}
-	snprintf(buf, n, "%s", "/usr/share/evident/compliance");
-	return buf;
+	return ev_data_dir(dir, "EVIDENT_COMPLIANCE", "compliance", buf, n, NULL);
 }
 
 static int

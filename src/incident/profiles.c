@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "util/datadir.h"
 #include "util/json.h"
 #include "util/timeutil.h"
 
@@ -552,43 +553,9 @@ ev_profiles_criteria(const struct ev_profiles *p, const char *name)
 	return NULL;
 }
 
-static int
-is_dir(const char *path)
-{
-	DIR *d = opendir(path);
-
-	if (d == NULL)
-		return 0;
-	closedir(d);
-	return 1;
-}
 
 const char *
 ev_profiles_default_dir(const char *dir, char *buf, size_t n)
 {
-	const char *env = getenv("EVIDENT_CLOCKS");
-	char exe[PATH_MAX];
-	ssize_t len;
-
-	if (dir && *dir) {
-		snprintf(buf, n, "%s", dir);
-		return buf;
-	}
-	if (env && *env) {
-		snprintf(buf, n, "%s", env);
-		return buf;
-	}
-	len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (len > 0) {
-		exe[len] = '\0';
-		char *slash = strrchr(exe, '/');
-		if (slash) {
-			*slash = '\0';
-			snprintf(buf, n, "%s/../clocks", exe);
-			if (is_dir(buf))
-				return buf;
-		}
-	}
-	snprintf(buf, n, "%s", "/usr/share/evident/clocks");
-	return buf;
+	return ev_data_dir(dir, "EVIDENT_CLOCKS", "clocks", buf, n, NULL);
 }

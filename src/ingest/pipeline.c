@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "alerts/alerts.h"
+#include "util/datadir.h"
 #include "util/enc.h"
 #include "util/timeutil.h"
 
@@ -465,38 +466,13 @@ fail_committed:
 
 /* ---- default rule location ---- */
 
-static int
-is_dir(const char *path)
-{
-	return access(path, R_OK | X_OK) == 0;
-}
-
 int
 ev_ingest_default_rules(char *out, size_t outlen)
 {
-	const char *env = getenv("EVIDENT_RULES");
-	char exe[PATH_MAX];
-	ssize_t n;
+	int found;
 
-	if (env && *env) {
-		snprintf(out, outlen, "%s", env);
-		return 0;
-	}
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
-		char *slash;
-		exe[n] = '\0';
-		if ((slash = strrchr(exe, '/')) != NULL) {
-			*slash = '\0';
-			if ((size_t)snprintf(out, outlen, "%s/../rules", exe) < outlen && is_dir(out))
-				return 0;
-			if ((size_t)snprintf(out, outlen, "%s/../share/evident/rules", exe) < outlen &&
-			    is_dir(out))
-				return 0;
-		}
-	}
-	snprintf(out, outlen, "/usr/share/evident/rules");
-	return is_dir(out) ? 0 : -1;
+	ev_data_dir(NULL, "EVIDENT_RULES", "rules", out, outlen, &found);
+	return found || getenv("EVIDENT_RULES") ? 0 : -1;
 }
 
 /* ---- line splitting ---- */
