@@ -16,9 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <yaml.h>
 
 #include "util/datadir.h"
+#include "util/yamljson.h"
 #include "util/json.h"
 #include "util/timeutil.h"
 
@@ -113,178 +113,6 @@ ev_duration_add(int64_t t, const char *dur, int64_t *out)
 	fixed = ((d.weeks * 7 + d.days) * 86400 + d.hours * 3600 + d.minutes * 60 + d.seconds);
 	*out = ((days * 86400 + sod) + fixed) * 1000000 + frac;
 	return 0;
-}
-
-/* ---- YAML to JSON (strings only) ---- */
-
-static json_t *yaml_node(yaml_parser_t *p, yaml_event_t *ev, int depth, struct ev_err *err,
-    const char *file);
-
-static json_t *
-yaml_next(yaml_parser_t *p, int depth, struct ev_err *err, const char *file)
-{
-	yaml_event_t ev;
-	json_t *v;
-
-	if (!yaml_parser_parse(p, &ev)) {
-		ev_errf(err, EV_EINVAL, "%s:%zu: YAML: %s", file, p->problem_mark.line + 1,
-		    p->problem ? p->problem : "syntax error");
-		return NULL;
-	}
-	v = yaml_node(p, &ev, depth, err, file);
-	yaml_event_delete(&ev);
-	return v;
-}
-
-static json_t *
-yaml_node(yaml_parser_t *p, yaml_event_t *ev, int depth, struct ev_err *err, const char *file)
-{
-	json_t *v = NULL;
-	size_t line = ev->start_mark.line + 1;
-
-	if (depth > 32) {
-		ev_errf(err, EV_EINVAL, "%s:%zu: nested too deeply", file, line);
-		return NULL;
-	}
-	switch (ev->type) {
-	case YAML_SCALAR_EVENT:
-		v = json_stringn((const char *)ev->data.scalar.value, ev->data.scalar.length);
-		if (v == NULL)
-			ev_errf(err, EV_EINVAL, "%s:%zu: scalar is not UTF-8 text", file, line);
-		return v;
-	case YAML_SEQUENCE_START_EVENT:
-		v = json_array();
-		for (;;) {
-			yaml_event_t e2;
-			if (!yaml_parser_parse(p, &e2)) {
-				ev_errf(err, EV_EINVAL, "%s:%zu: YAML: %s", file,
-				    p->problem_mark.line + 1, p->problem ? p->problem : "syntax error");
-				json_decref(v);
-				return NULL;
-			}
-			if (e2.type == YAML_SEQUENCE_END_EVENT) {
-				yaml_event_delete(&e2);
-				return v;
-			}
-			json_t *item = yaml_node(p, &e2, depth + 1, err, file);
-			yaml_event_delete(&e2);
-			if (item == NULL) {
-				json_decref(v);
-				return NULL;
-			}
-			json_array_append_new(v, item);
-		}
-	case YAML_MAPPING_START_EVENT:
-		v = json_object();
-		for (;;) {
-			yaml_event_t ek;
-			if (!yaml_parser_parse(p, &ek)) {
-				ev_errf(err, EV_EINVAL, "%s:%zu: YAML: %s", file,
-				    p->problem_mark.line + 1, p->problem ? p->problem : "syntax error");
-				json_decref(v);
-				return NULL;
-			}
-			if (ek.type == YAML_MAPPING_END_EVENT) {
-				yaml_event_delete(&ek);
-				return v;
-			}
-			if (ek.type != YAML_SCALAR_EVENT) {
-				ev_errf(err, EV_EINVAL, "%s:%zu: mapping keys must be plain scalars", file,
-				    ek.start_mark.line + 1);
-				yaml_event_delete(&ek);
-				json_decref(v);
-				return NULL;
-			}
-			char *key = strndup((const char *)ek.data.scalar.value, ek.data.scalar.length);
-			size_t kline = ek.start_mark.line + 1;
-			yaml_event_delete(&ek);
-			if (key == NULL || json_object_get(v, key) != NULL) {
-				ev_errf(err, EV_EINVAL, "%s:%zu: duplicate key '%s'", file, kline,
-				    key ? key : "?");
-				free(key);
-				json_decref(v);
-				return NULL;
-			}
-			json_t *val = yaml_next(p, depth + 1, err, file);
-			if (val == NULL) {
-				free(key);
-				json_decref(v);
-				return NULL;
-			}
-			json_object_set_new(v, key, val);
-			free(key);
-		}
-	case YAML_ALIAS_EVENT:
-		ev_errf(err, EV_EINVAL, "%s:%zu: YAML aliases are not accepted", file, line);
-		return NULL;
-	default:
-		ev_errf(err, EV_EINVAL, "%s:%zu: unexpected YAML event", file, line);
-		return NULL;
-	}
-}
-
-static json_t *
-yaml_load_file(const char *path, const char *name, struct ev_err *err)
-{
-	yaml_parser_t p;
-	yaml_event_t ev;
-	json_t *doc = NULL;
-	FILE *f;
-	int done = 0;
-
-	if ((f = fopen(path, "rb")) == NULL) {
-		ev_errf(err, EV_EIO, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	if (fseek(f, 0, SEEK_END) == 0 && ftell(f) > (long)PROFILE_FILE_MAX) {
-		fclose(f);
-		ev_errf(err, EV_EINVAL, "%s: larger than %u bytes", name, PROFILE_FILE_MAX);
-		return NULL;
-	}
-	rewind(f);
-	yaml_parser_initialize(&p);
-	yaml_parser_set_input_file(&p, f);
-	while (!done) {
-		if (!yaml_parser_parse(&p, &ev)) {
-			ev_errf(err, EV_EINVAL, "%s:%zu: YAML: %s", name, p.problem_mark.line + 1,
-			    p.problem ? p.problem : "syntax error");
-			json_decref(doc);
-			doc = NULL;
-			break;
-		}
-		switch (ev.type) {
-		case YAML_STREAM_END_EVENT:
-			done = 1;
-			break;
-		case YAML_MAPPING_START_EVENT:
-		case YAML_SEQUENCE_START_EVENT:
-		case YAML_SCALAR_EVENT:
-			if (doc != NULL) {
-				ev_errf(err, EV_EINVAL, "%s: one YAML document per file", name);
-				json_decref(doc);
-				doc = NULL;
-				done = 2;
-				break;
-			}
-			doc = yaml_node(&p, &ev, 0, err, name);
-			if (doc == NULL)
-				done = 2;
-			break;
-		default:
-			break;
-		}
-		yaml_event_delete(&ev);
-	}
-	yaml_parser_delete(&p);
-	fclose(f);
-	if (done == 1 && doc == NULL)
-		ev_errf(err, EV_EINVAL, "%s: empty file", name);
-	if (done == 1 && doc != NULL && !json_is_object(doc)) {
-		ev_errf(err, EV_EINVAL, "%s: the top level must be a mapping", name);
-		json_decref(doc);
-		doc = NULL;
-	}
-	return doc;
 }
 
 /* ---- checks ---- */
@@ -447,7 +275,7 @@ ev_profiles_load(const char *dir, struct ev_profiles **out, struct ev_err *err)
 		const char *prof, *ver;
 
 		ev_buf_addf(&path, "%s/%s", dir, names[i]);
-		doc = yaml_load_file(path.p, names[i], err);
+		doc = ev_yaml_load_mapping(path.p, names[i], PROFILE_FILE_MAX, err);
 		ev_buf_free(&path);
 		if (doc == NULL) {
 			rc = err ? err->code : EV_EINVAL;
