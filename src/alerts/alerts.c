@@ -400,7 +400,7 @@ alerts_detach(sqlite3 *db)
 }
 
 const struct ev_projector ev_alerts_projector = {
-	"alerts", "alert.", alerts_setup, alerts_reset, alerts_apply, alerts_detach,
+	"alerts", "alert.", alerts_setup, alerts_reset, alerts_apply, alerts_detach, NULL, NULL,
 };
 
 /* ---- reading ---- */

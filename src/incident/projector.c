@@ -859,5 +859,5 @@ apply(sqlite3 *db, const struct ev_entry *e, struct ev_err *err)
 }
 
 const struct ev_projector ev_incident_projector = {
-	"incidents", "", setup, reset, apply, NULL,
+	"incidents", "", setup, reset, apply, NULL, NULL, NULL,
 };

@@ -14,6 +14,7 @@
 #include "ingest/ingest.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,14 +65,13 @@ ev_source_name_ok(const char *name)
 
 /* ---- statements for the append path, prepared once per connection ---- */
 
-enum { Q_DAY, Q_DAY_UPD, Q_REG, Q__MAX };
+enum { Q_REG, Q_DAY_ADD, Q__MAX };
 
 static const char *const q_sql[Q__MAX] = {
-	[Q_DAY] = "INSERT INTO source_days(source, day, lines, first_us, last_us)"
-		  " VALUES (?1, ?2, 1, ?3, ?3) ON CONFLICT(source, day) DO UPDATE SET"
-		  " lines = lines + 1, last_us = max(last_us, excluded.last_us)",
-	[Q_DAY_UPD] = "UPDATE source_days SET lines = lines + 1, last_us = max(last_us, ?3)"
-		      " WHERE source = ?1 AND day = ?2",
+	[Q_DAY_ADD] = "INSERT INTO source_days(source, day, lines, first_us, last_us)"
+		      " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(source, day) DO UPDATE SET"
+		      " lines = lines + excluded.lines, first_us = min(first_us, excluded.first_us),"
+		      " last_us = max(last_us, excluded.last_us)",
 	[Q_REG] = "INSERT INTO sources(name, description, categories, auto, registered_us,"
 		  " changed_us, seq) VALUES (?1, coalesce(?2, ''), ?3, ?4, ?5, ?5, ?6)"
 		  " ON CONFLICT(name) DO UPDATE SET"
@@ -147,28 +147,110 @@ step_done(sqlite3 *db, sqlite3_stmt *s, struct ev_err *err)
 	return EV_OK;
 }
 
+/*
+ * Line counts per source and day are summed in memory while a transaction
+ * runs and written once per (source, day) when it commits (flush), instead
+ * of one UPDATE per log line; a rollback drops them (discard).  The table
+ * ends exactly as if every line had been counted on its own.
+ */
+#define PEND_MAX 4096
+
+struct pend {
+	sqlite3 *db;
+	char *source;
+	int64_t day, lines, first_us, last_us;
+};
+static struct pend *pend;
+static size_t npend, cappend;
+static pthread_mutex_t pend_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void
+pend_drop_locked(size_t i)
+{
+	free(pend[i].source);
+	pend[i] = pend[--npend];
+}
+
+static int
+sources_flush(sqlite3 *db, struct ev_err *err)
+{
+	int rc = EV_OK;
+
+	pthread_mutex_lock(&pend_mu);
+	for (size_t i = 0; i < npend;) {
+		sqlite3_stmt *s;
+		if (pend[i].db != db) {
+			i++;
+			continue;
+		}
+		if ((s = stmt_get(db, Q_DAY_ADD, err)) == NULL) {
+			rc = EV_EIO;
+			break;
+		}
+		sqlite3_bind_text(s, 1, pend[i].source, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 2, pend[i].day);
+		sqlite3_bind_int64(s, 3, pend[i].lines);
+		sqlite3_bind_int64(s, 4, pend[i].first_us);
+		sqlite3_bind_int64(s, 5, pend[i].last_us);
+		if ((rc = step_done(db, s, err)) != EV_OK)
+			break;
+		pend_drop_locked(i);
+	}
+	pthread_mutex_unlock(&pend_mu);
+	return rc;
+}
+
+static void
+sources_discard(sqlite3 *db)
+{
+	pthread_mutex_lock(&pend_mu);
+	for (size_t i = 0; i < npend;) {
+		if (pend[i].db == db)
+			pend_drop_locked(i);
+		else
+			i++;
+	}
+	pthread_mutex_unlock(&pend_mu);
+}
+
 static int
 apply_log(sqlite3 *db, const struct ev_entry *e, struct ev_err *err)
 {
-	sqlite3_stmt *s = stmt_get(db, Q_DAY_UPD, err);
-	int rc;
+	int64_t day = e->time_us / 86400000000LL;
+	size_t i, mine = 0;
 
-	/* The row for today nearly always exists: update first, insert when it did not. */
-	if (s == NULL)
-		return EV_EIO;
-	sqlite3_bind_text(s, 1, e->subject, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, e->time_us / 86400000000LL);
-	sqlite3_bind_int64(s, 3, e->time_us);
-	if ((rc = step_done(db, s, err)) != EV_OK)
-		return rc;
-	if (sqlite3_changes(db) > 0)
+	pthread_mutex_lock(&pend_mu);
+	/* Newest first: a batch nearly always repeats the source of the line before. */
+	for (i = npend; i-- > 0;) {
+		if (pend[i].db != db)
+			continue;
+		mine++;
+		if (pend[i].day == day && strcmp(pend[i].source, e->subject) == 0)
+			break;
+	}
+	if (i < npend && pend[i].db == db && pend[i].day == day &&
+	    strcmp(pend[i].source, e->subject) == 0) {
+		pend[i].lines++;
+		if (e->time_us < pend[i].first_us)
+			pend[i].first_us = e->time_us;
+		if (e->time_us > pend[i].last_us)
+			pend[i].last_us = e->time_us;
+		pthread_mutex_unlock(&pend_mu);
 		return EV_OK;
-	if ((s = stmt_get(db, Q_DAY, err)) == NULL)
-		return EV_EIO;
-	sqlite3_bind_text(s, 1, e->subject, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, e->time_us / 86400000000LL);
-	sqlite3_bind_int64(s, 3, e->time_us);
-	return step_done(db, s, err);
+	}
+	if (npend == cappend) {
+		cappend = cappend ? cappend * 2 : 64;
+		pend = ev_xrealloc(pend, cappend * sizeof(*pend));
+	}
+	pend[npend].db = db;
+	pend[npend].source = ev_xstrdup(e->subject);
+	pend[npend].day = day;
+	pend[npend].lines = 1;
+	pend[npend].first_us = pend[npend].last_us = e->time_us;
+	npend++;
+	pthread_mutex_unlock(&pend_mu);
+	/* Very many sources in one transaction: write what is held so far. */
+	return mine + 1 >= PEND_MAX ? sources_flush(db, err) : EV_OK;
 }
 
 static int
@@ -227,7 +309,8 @@ sources_detach(sqlite3 *db)
 }
 
 const struct ev_projector ev_sources_projector = {
-	"sources", "", sources_setup, sources_reset, sources_apply, sources_detach,
+	"sources", "", sources_setup, sources_reset, sources_apply, sources_detach, sources_flush,
+	sources_discard,
 };
 
 /* ---- registration ---- */

@@ -165,9 +165,12 @@ ev_ledger_close(struct ev_ledger *l)
 		ev_store_rollback(l->st);
 	if (l->st) {
 		const struct ev_projector *const *P = ev_projectors_list();
-		for (size_t i = 0; P[i]; i++)
+		for (size_t i = 0; P[i]; i++) {
+			if (P[i]->discard)
+				P[i]->discard(ev_store_db(l->st));
 			if (P[i]->detach)
 				P[i]->detach(ev_store_db(l->st));
+		}
 	}
 	ev_store_close(l->st);
 	ev_key_free(l->key);
@@ -369,6 +372,48 @@ run_projectors(struct ev_ledger *l, const struct ev_entry *e, struct ev_err *err
 	return EV_OK;
 }
 
+/* Projectors' pending rows go in just before a commit; a failure aborts it. */
+static int
+flush_projectors(struct ev_ledger *l, struct ev_err *err)
+{
+	const struct ev_projector *const *P = ev_projectors_list();
+	int rc;
+
+	for (size_t i = 0; P[i]; i++)
+		if (P[i]->flush && (rc = P[i]->flush(ev_store_db(l->st), err)) != EV_OK)
+			return rc;
+	return EV_OK;
+}
+
+static void
+discard_projectors(struct ev_ledger *l)
+{
+	const struct ev_projector *const *P = ev_projectors_list();
+
+	for (size_t i = 0; P[i]; i++)
+		if (P[i]->discard)
+			P[i]->discard(ev_store_db(l->st));
+}
+
+/* Flush projectors and commit; on any failure everything is rolled back. */
+static int
+commit_all(struct ev_ledger *l, struct ev_err *err)
+{
+	int rc = flush_projectors(l, err);
+
+	if (rc != EV_OK) {
+		discard_projectors(l);
+		ev_store_rollback(l->st);
+		l->fr_valid = 0;
+		return rc;
+	}
+	if ((rc = ev_store_commit(l->st, err)) != EV_OK) {
+		discard_projectors(l);
+		l->fr_valid = 0;
+	}
+	return rc;
+}
+
 /* Bring the cached frontier to the store's current size (inside a transaction). */
 static int
 sync_frontier(struct ev_ledger *l, uint64_t *last_seq, int64_t *last_time, struct ev_err *err)
@@ -456,9 +501,7 @@ ev_ledger_commit(struct ev_ledger *l, struct ev_err *err)
 	if (!l->in_tx)
 		return ev_errf(err, EV_ESTATE, "no transaction is open");
 	l->in_tx = 0;
-	rc = ev_store_commit(l->st, err);
-	if (rc != EV_OK)
-		l->fr_valid = 0;
+	rc = commit_all(l, err);
 	return rc;
 }
 
@@ -469,6 +512,7 @@ ev_ledger_rollback(struct ev_ledger *l)
 		return;
 	l->in_tx = 0;
 	l->fr_valid = 0;
+	discard_projectors(l);
 	ev_store_rollback(l->st);
 }
 
@@ -485,12 +529,14 @@ ev_ledger_append(struct ev_ledger *l, const struct ev_entry_in *in, size_t n,
 	rc = append_locked(l, in, n, last_seq, err);
 	if (rc != EV_OK) {
 		l->fr_valid = 0;
-		if (own)
+		if (own) {
+			discard_projectors(l);
 			ev_store_rollback(l->st);
+		}
 		return rc;
 	}
-	if (own && (rc = ev_store_commit(l->st, err)) != EV_OK)
-		l->fr_valid = 0;
+	if (own)
+		rc = commit_all(l, err);
 	return rc;
 }
 
@@ -707,16 +753,16 @@ ev_ledger_checkpoint(struct ev_ledger *l, const char *actor, struct ev_checkpoin
 		body.len };
 	if ((rc = append_locked(l, &in, 1, &cp->seq, err)) != EV_OK)
 		goto fail;
-	if (own && (rc = ev_store_commit(l->st, err)) != EV_OK) {
-		l->fr_valid = 0;
+	if (own && (rc = commit_all(l, err)) != EV_OK)
 		goto out;
-	}
 	rc = write_latest_checkpoint(l, cp, err);
 	goto out;
 fail:
 	l->fr_valid = 0;
-	if (own)
+	if (own) {
+		discard_projectors(l);
 		ev_store_rollback(l->st);
+	}
 out:
 	ev_buf_free(&note);
 	ev_buf_free(&body);

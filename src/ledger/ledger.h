@@ -171,6 +171,11 @@ struct ev_projector {
 	 * before it closes.  Without it the connection cannot close cleanly and
 	 * SQLite leaves its -wal file behind. */
 	void (*detach)(struct sqlite3 *db);
+	/* Optional: a projector that sums rows in memory during a transaction
+	 * writes them here, just before the commit (a failure aborts it) ... */
+	int (*flush)(struct sqlite3 *db, struct ev_err *err);
+	/* ... and drops them here when the transaction rolls back. */
+	void (*discard)(struct sqlite3 *db);
 };
 /* Replay the whole ledger through every projector, in one transaction. */
 int ev_ledger_rebuild(struct ev_ledger *l, struct ev_err *err);

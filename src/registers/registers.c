@@ -610,7 +610,7 @@ reg_apply(sqlite3 *db, const struct ev_entry *e, struct ev_err *err)
  * per entry costs nothing next to the append itself.
  */
 const struct ev_projector ev_registers_projector = {
-	"registers", "", reg_setup, reg_reset, reg_apply, NULL,
+	"registers", "", reg_setup, reg_reset, reg_apply, NULL, NULL, NULL,
 };
 
 /* ---- recording ---- */
