@@ -163,6 +163,25 @@ ev_cli_usage(struct ev_cli *cli, const char *fmt, ...)
 	return 2;
 }
 
+void
+ev_cli_leading_flags(struct ev_cli *cli, int *argc, char ***argv)
+{
+	char **v = *argv;
+	int n = *argc;
+
+	while (n > 1 && (strcmp(v[1], "--json") == 0 || strcmp(v[1], "--quiet") == 0)) {
+		if (v[1][2] == 'j')
+			cli->json = 1;
+		else
+			cli->quiet = 1;
+		v[1] = v[0];
+		v++;
+		n--;
+	}
+	*argc = n;
+	*argv = v;
+}
+
 int
 ev_cli_open(struct ev_cli *cli, int flags, struct ev_ledger **l, struct ev_err *err)
 {

@@ -55,6 +55,12 @@ int ev_cli_fail(struct ev_cli *cli, const struct ev_err *err);
 /* Print a usage error and return 2. */
 int ev_cli_usage(struct ev_cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * Take --json and --quiet that sit between a command and its subcommand
+ * ("evident alerts --json ack ...") off the front of argv (argv[0] stays).
+ */
+void ev_cli_leading_flags(struct ev_cli *cli, int *argc, char ***argv);
+
 /* Open the ledger at cli->data_dir (flags as ev_ledger_open). */
 int ev_cli_open(struct ev_cli *cli, int flags, struct ev_ledger **l, struct ev_err *err);
 

@@ -249,16 +249,7 @@ cmd_alerts(struct ev_cli *cli, int argc, char **argv)
 {
 	const char *sub;
 
-	/* Global flags may sit between the command and its subcommand. */
-	while (argc > 1 && (strcmp(argv[1], "--json") == 0 || strcmp(argv[1], "--quiet") == 0)) {
-		if (argv[1][2] == 'j')
-			cli->json = 1;
-		else
-			cli->quiet = 1;
-		argv[1] = argv[0];
-		argv++;
-		argc--;
-	}
+	ev_cli_leading_flags(cli, &argc, &argv);
 	sub = argc > 1 ? argv[1] : NULL;
 
 	if (sub && strcmp(sub, "ack") == 0)
