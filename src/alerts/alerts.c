@@ -194,14 +194,7 @@ static const char alerts_schema[] =
 static int
 exec_sql(sqlite3 *db, const char *sql, struct ev_err *err)
 {
-	char *msg = NULL;
-
-	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		ev_errf(err, EV_EIO, "alerts: %s", msg ? msg : sqlite3_errmsg(db));
-		sqlite3_free(msg);
-		return EV_EIO;
-	}
-	return EV_OK;
+	return ev_sql_exec(db, sql, "alerts", err);
 }
 
 static int

@@ -107,14 +107,7 @@ static const char sources_schema[] =
 static int
 exec_sql(sqlite3 *db, const char *sql, struct ev_err *err)
 {
-	char *msg = NULL;
-
-	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		ev_errf(err, EV_EIO, "sources: %s", msg ? msg : sqlite3_errmsg(db));
-		sqlite3_free(msg);
-		return EV_EIO;
-	}
-	return EV_OK;
+	return ev_sql_exec(db, sql, "sources", err);
 }
 
 static int

@@ -65,3 +65,16 @@ ev_stmt_cache_get(struct ev_stmt_cache *c, sqlite3 *db, size_t q, struct ev_err 
 	pthread_mutex_unlock(&c->mu);
 	return s;
 }
+
+int
+ev_sql_exec(sqlite3 *db, const char *sql, const char *what, struct ev_err *err)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		ev_errf(err, EV_EIO, "%s: %s", what, msg ? msg : sqlite3_errmsg(db));
+		sqlite3_free(msg);
+		return EV_EIO;
+	}
+	return EV_OK;
+}

@@ -45,4 +45,7 @@ sqlite3_stmt *ev_stmt_cache_get(struct ev_stmt_cache *c, sqlite3 *db, size_t q, 
 /* Drop db's statements; finalise them only when db is a live connection. */
 void ev_stmt_cache_forget(struct ev_stmt_cache *c, sqlite3 *db, int finalize);
 
+/* Run constant SQL (schema statements, never input); EV_EIO "WHAT: message" on failure. */
+int ev_sql_exec(sqlite3 *db, const char *sql, const char *what, struct ev_err *err);
+
 #endif
