@@ -11,7 +11,7 @@
 BUILD ?= build
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS := sqlite3 libcrypto jansson yaml-0.1 libpcre2-8 libmicrohttpd libcurl libarchive
+PKGS := sqlite3 libzstd libcrypto jansson yaml-0.1 libpcre2-8 libmicrohttpd libcurl libarchive
 
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)

@@ -1,57 +1,41 @@
 /*
- * ledger.c - the evidence ledger (see ledger.h).
+ * ledger.c - the evidence ledger: opening, appends, checkpoints (see ledger.h).
  *
- * Appends run in one SQLite transaction: read the last seq, extend the
- * in-memory frontier of the Merkle tree, insert each entry with its leaf hash
- * and every internal node it completes, run the projectors, commit.  The
- * frontier is cached between appends and reloaded (O(log n) reads) whenever
- * another process has appended in between.
+ * An append runs inside one store transaction.  It brings the writer state
+ * (tree size, last time, the Merkle frontier and the partial bundle) to the
+ * store's current size, builds each entry's canonical leaf, hashes it into
+ * the frontier and runs the projectors.  Entries that complete a bundle
+ * within this append go straight into it (the bundle is compressed and
+ * written once, with its tree hash); the rest of the partial bundle becomes
+ * tail rows.  Every internal node the frontier completes at a tile boundary
+ * (heights 16, 24, ...) is stored as a tile hash; the height-8 node is the
+ * bundle's own hash.  A failed append rolls back and drops the cached state,
+ * which the next append reloads in O(log n) reads.
  *
  * Invariants: seq is dense from 1; time never decreases along seq; a
- * checkpoint entry at seq s covers exactly entries 1..s-1.
+ * checkpoint entry at seq s covers exactly entries 1..s-1; bundles are
+ * exactly the entries 1..256*B; the tail exactly 256*B+1 .. size.
  */
-#include "ledger/ledger.h"
+#include "ledger/ledger_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <openssl/evp.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+#include <zstd.h>
 
 #include "ledger/keys.h"
 #include "ledger/projectors.h"
-#include "store/store.h"
 #include "util/enc.h"
+#include "util/faultvfs.h"
 #include "util/json.h"
-#include "util/timeutil.h"
-
-/*
- * Tiles: the store keeps internal nodes of level >= EV_TILE_LEVEL only; a
- * lower subtree (at most 2^(EV_TILE_LEVEL-1) leaves) is recomputed from its
- * leaf hashes in one range read.  That keeps a proof at O(log n) reads while
- * the store holds n/8 node rows instead of n.
- */
-#define EV_TILE_LEVEL 4
-
-struct ev_ledger {
-	char *dir;
-	int flags;
-	struct ev_store *st;
-	EVP_PKEY *key;
-	int in_tx;
-	int fr_valid;
-	struct ev_merkle_frontier fr;
-	struct ev_buf leaf;
-	struct ev_buf body;
-	struct ev_err src_err; /* detail of the last failed node read */
-	int64_t tcache_us;     /* ev_time_format cache: entries of a batch share a time */
-	char tcache[EV_TIME_STRLEN];
-};
 
 static char *
 path_join(const char *dir, const char *name)
@@ -63,12 +47,24 @@ path_join(const char *dir, const char *name)
 }
 
 int
-ev_ledger_init(const char *dir, struct ev_err *err)
+ev_ledger_init(const char *dir, const char *origin, struct ev_err *err)
 {
 	struct stat sb;
 	char *db = path_join(dir, "evident.db");
+	char def[EV_ORIGIN_MAX + 1];
 	int rc;
 
+	if (origin == NULL) {
+		ev_origin_default(def);
+		origin = def;
+	}
+	if (!ev_origin_valid(origin)) {
+		rc = ev_errf(err, EV_EINVAL,
+		    "origin '%s' is not usable: 1 to %d printable characters without spaces or '+' "
+		    "(e.g. ca.example.com/evident)",
+		    origin, EV_ORIGIN_MAX);
+		goto out;
+	}
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
 		rc = ev_errf(err, EV_EIO, "cannot create data directory %s: %s", dir,
 		    strerror(errno));
@@ -86,7 +82,7 @@ ev_ledger_init(const char *dir, struct ev_err *err)
 	/* Key first: a store without a key would be an installation that cannot sign. */
 	if ((rc = ev_key_generate(dir, err)) != EV_OK)
 		goto out;
-	rc = ev_store_create(db, err);
+	rc = ev_store_create(db, origin, err);
 out:
 	free(db);
 	return rc;
@@ -110,10 +106,15 @@ setup_projectors(struct ev_ledger *l, struct ev_err *err)
 	return ev_store_commit(l->st, err);
 }
 
+/* Open the store and the codecs; allow_v1 for the migration only. */
+int ev_ledger_open_store(const char *dir, int flags, int allow_v1, struct ev_ledger **out,
+    struct ev_err *err);
 int
-ev_ledger_open(const char *dir, int flags, struct ev_ledger **out, struct ev_err *err)
+ev_ledger_open_store(const char *dir, int flags, int allow_v1, struct ev_ledger **out,
+    struct ev_err *err)
 {
 	struct ev_ledger *l;
+	struct ev_buf origin = EV_BUF_INIT;
 	struct stat sb;
 	char *db;
 	int rc;
@@ -139,10 +140,41 @@ ev_ledger_open(const char *dir, int flags, struct ev_ledger **out, struct ev_err
 	l = ev_xcalloc(1, sizeof(*l));
 	l->dir = ev_xstrdup(dir);
 	l->flags = flags;
-	rc = ev_store_open(db, flags & EV_LEDGER_READONLY, &l->st, err);
+	l->lock_fd = -1;
+	rc = ev_store_open(db, flags & EV_LEDGER_READONLY, allow_v1, &l->st, err);
 	free(db);
 	if (rc != EV_OK)
 		goto fail;
+	if (ev_store_format(l->st) == 2) {
+		if ((rc = ev_store_meta_get(l->st, "origin", &origin, err)) != EV_OK)
+			goto fail;
+		snprintf(l->origin, sizeof(l->origin), "%s", origin.p ? origin.p : "");
+		ev_buf_free(&origin);
+	}
+	l->cctx = ZSTD_createCCtx();
+	l->dctx = ZSTD_createDCtx();
+	if (l->cctx == NULL || l->dctx == NULL) {
+		rc = ev_errf(err, EV_ENOMEM, "out of memory (zstd)");
+		goto fail;
+	}
+	ZSTD_CCtx_setParameter(l->cctx, ZSTD_c_compressionLevel, EV_ZSTD_LEVEL);
+	ZSTD_CCtx_setParameter(l->cctx, ZSTD_c_checksumFlag, 1);
+	*out = l;
+	return EV_OK;
+fail:
+	ev_buf_free(&origin);
+	ev_ledger_close(l);
+	return rc;
+}
+
+int
+ev_ledger_open(const char *dir, int flags, struct ev_ledger **out, struct ev_err *err)
+{
+	struct ev_ledger *l = NULL;
+	int rc;
+
+	if ((rc = ev_ledger_open_store(dir, flags, 0, &l, err)) != EV_OK)
+		return rc;
 	if (!(flags & EV_LEDGER_NOKEY) && !(flags & EV_LEDGER_READONLY)) {
 		if ((rc = ev_key_load_private(dir, &l->key, err)) != EV_OK)
 			goto fail;
@@ -173,9 +205,22 @@ ev_ledger_close(struct ev_ledger *l)
 		}
 	}
 	ev_store_close(l->st);
+	if (l->lock_fd >= 0)
+		close(l->lock_fd); /* drops the lease with it */
 	ev_key_free(l->key);
+	ev_buf_free(&l->pb);
 	ev_buf_free(&l->leaf);
 	ev_buf_free(&l->body);
+	ev_buf_free(&l->zbuf);
+	for (size_t i = 0; i < l->nix; i++) {
+		free(l->ix[i].kind);
+		free(l->ix[i].subject);
+	}
+	free(l->ix);
+	for (int i = 0; i < BC_SLOTS; i++)
+		ev_buf_free(&l->bc[i].raw);
+	ZSTD_freeCCtx(l->cctx);
+	ZSTD_freeDCtx(l->dctx);
 	free(l->dir);
 	free(l);
 }
@@ -186,46 +231,28 @@ ev_ledger_dir(const struct ev_ledger *l)
 	return l->dir;
 }
 
+const char *
+ev_ledger_origin(const struct ev_ledger *l)
+{
+	return l->origin;
+}
+
 struct sqlite3 *
 ev_ledger_db(struct ev_ledger *l)
 {
 	return ev_store_db(l->st);
 }
 
-static int
-src_get(void *arg, unsigned level, uint64_t idx, uint8_t out[EV_HASH_LEN])
+int
+ev_ledger_vkey(struct ev_ledger *l, struct ev_buf *out, struct ev_err *err)
 {
-	struct ev_ledger *l = arg;
-	uint8_t h[1u << (EV_TILE_LEVEL - 1)][EV_HASH_LEN];
-	size_t n;
+	uint8_t pub[32];
 	int rc;
 
-	if (level == 0 || level >= EV_TILE_LEVEL)
-		return ev_store_get_node(l->st, level, idx, out, &l->src_err);
-	n = (size_t)1 << level;
-	if ((rc = ev_store_get_leaves(l->st, (idx << level) + 1, n, h, &l->src_err)) != EV_OK)
+	if ((rc = ev_key_load_public(l->dir, pub, err)) != EV_OK)
 		return rc;
-	for (; n > 1; n /= 2)
-		for (size_t i = 0; i < n / 2; i++)
-			ev_merkle_node_hash(h[2 * i], h[2 * i + 1], h[i]);
-	memcpy(out, h[0], EV_HASH_LEN);
+	ev_note_vkey(l->origin, EV_NOTE_ED25519, pub, out);
 	return EV_OK;
-}
-
-static struct ev_merkle_src
-store_src(struct ev_ledger *l)
-{
-	struct ev_merkle_src s = { src_get, l };
-
-	return s;
-}
-
-static int
-src_fail(struct ev_ledger *l, int rc, struct ev_err *err)
-{
-	if (err)
-		*err = l->src_err;
-	return rc ? rc : EV_EIO;
 }
 
 void
@@ -251,25 +278,22 @@ ev_entry_leaf(const struct ev_entry *e, struct ev_buf *out)
 }
 
 /*
- * The leaf hash of e without materialising the whole leaf: the same bytes as
- * ev_entry_leaf, fed to SHA-256 in three pieces (the fields before the body,
- * the body in place, the fields after it).  Returns the leaf length.
+ * Build e's leaf into l->leaf (with a 0x00 byte in front, the RFC 9162 leaf
+ * prefix) and hash it.  Returns the leaf length (without the prefix).
  */
-static uint64_t
-entry_leaf_hash(struct ev_ledger *l, const struct ev_entry *e, uint8_t out[EV_HASH_LEN])
+uint64_t
+ev_ledger_leaf_hash(struct ev_ledger *l, const struct ev_entry *e, uint8_t out[32])
 {
-	struct ev_sha256 h;
-	size_t pre;
-
 	if (e->time_us != l->tcache_us || l->tcache[0] == '\0') {
 		ev_time_format(e->time_us, l->tcache);
 		l->tcache_us = e->time_us;
 	}
 	ev_buf_reset(&l->leaf);
+	ev_buf_reserve(&l->leaf, e->body_len + 160);
 	ev_buf_add(&l->leaf, "\0{\"actor\":", 10);
 	ev_buf_add_json_str(&l->leaf, e->actor, strlen(e->actor));
 	ev_buf_add(&l->leaf, ",\"body\":", 8);
-	pre = l->leaf.len;
+	ev_buf_add(&l->leaf, e->body, e->body_len);
 	ev_buf_add(&l->leaf, ",\"kind\":", 8);
 	ev_buf_add_json_str(&l->leaf, e->kind, strlen(e->kind));
 	ev_buf_add(&l->leaf, ",\"seq\":", 7);
@@ -279,12 +303,8 @@ entry_leaf_hash(struct ev_ledger *l, const struct ev_entry *e, uint8_t out[EV_HA
 	ev_buf_add(&l->leaf, ",\"time\":\"", 9);
 	ev_buf_add(&l->leaf, l->tcache, EV_TIME_STRLEN - 1);
 	ev_buf_add(&l->leaf, "\"}", 2);
-	ev_sha256_init(&h);
-	ev_sha256_update(&h, l->leaf.p, pre);
-	ev_sha256_update(&h, e->body, e->body_len);
-	ev_sha256_update(&h, l->leaf.p + pre, l->leaf.len - pre);
-	ev_sha256_final(&h, out);
-	return l->leaf.len - 1 + e->body_len;
+	ev_sha256((const uint8_t *)l->leaf.p, l->leaf.len, out);
+	return l->leaf.len - 1;
 }
 
 static int
@@ -345,15 +365,53 @@ check_entry_in(const struct ev_entry_in *in, struct ev_err *err)
 	return EV_OK;
 }
 
-static int
-emit_node(void *arg, unsigned level, uint64_t idx, const uint8_t hash[EV_HASH_LEN])
-{
-	struct ev_ledger *l = arg;
+/* ---- the append lease ---- */
 
-	if (level < EV_TILE_LEVEL)
+int
+ev_lease_acquire(struct ev_ledger *l, struct ev_err *err)
+{
+	struct timespec ts;
+	unsigned waited_us = 0, step = 200;
+
+	if (l->lease_external || l->lease_held)
 		return EV_OK;
-	return ev_store_put_node(l->st, level, idx, hash, &l->src_err);
+	if (l->lock_fd < 0) {
+		char *path = path_join(l->dir, "ledger.lock");
+		l->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		free(path);
+		if (l->lock_fd < 0)
+			return ev_errf(err, EV_EIO, "cannot open %s/ledger.lock: %s", l->dir,
+			    strerror(errno));
+	}
+	/* Poll rather than block: the wait is bounded, and a waiter wakes within ~2 ms. */
+	while (flock(l->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return ev_errf(err, EV_EIO, "cannot lock %s/ledger.lock: %s", l->dir,
+			    strerror(errno));
+		if (waited_us >= EV_LEASE_WAIT_MS * 1000u)
+			return ev_errf(err, EV_EBUSY,
+			    "the ledger is busy: another writer has held it for %d s", EV_LEASE_WAIT_MS / 1000);
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)step * 1000;
+		nanosleep(&ts, NULL);
+		waited_us += step;
+		if (step < 2000)
+			step *= 2;
+	}
+	l->lease_held = 1;
+	return EV_OK;
 }
+
+void
+ev_lease_release(struct ev_ledger *l)
+{
+	if (l->lease_external || !l->lease_held)
+		return;
+	flock(l->lock_fd, LOCK_UN);
+	l->lease_held = 0;
+}
+
+/* ---- projectors ---- */
 
 static int
 run_projectors(struct ev_ledger *l, const struct ev_entry *e, struct ev_err *err)
@@ -395,41 +453,197 @@ discard_projectors(struct ev_ledger *l)
 			P[i]->discard(ev_store_db(l->st));
 }
 
-/* Flush projectors and commit; on any failure everything is rolled back. */
-static int
-commit_all(struct ev_ledger *l, struct ev_err *err)
-{
-	int rc = flush_projectors(l, err);
+/* ---- writer state ---- */
 
-	if (rc != EV_OK) {
-		discard_projectors(l);
-		ev_store_rollback(l->st);
-		l->fr_valid = 0;
-		return rc;
+static void
+ix_reset(struct ev_ledger *l)
+{
+	for (size_t i = 0; i < l->nix; i++) {
+		free(l->ix[i].kind);
+		free(l->ix[i].subject);
 	}
-	if ((rc = ev_store_commit(l->st, err)) != EV_OK) {
-		discard_projectors(l);
-		l->fr_valid = 0;
-	}
-	return rc;
+	l->nix = 0;
 }
 
-/* Bring the cached frontier to the store's current size (inside a transaction). */
-static int
-sync_frontier(struct ev_ledger *l, uint64_t *last_seq, int64_t *last_time, struct ev_err *err)
+/* Forget everything cached about the store (after a rollback or a failure). */
+static void
+state_drop(struct ev_ledger *l)
 {
-	struct ev_merkle_src src = store_src(l);
+	l->state_ok = 0;
+	ix_reset(l);
+	ev_read_cache_clear(l);
+}
+
+static int
+tail_load_cb(const struct ev_tail_row *r, void *arg)
+{
+	struct ev_ledger *l = arg;
+	uint8_t len[2];
+
+	if (r->leaf_len > EV_LEAF_MAX || r->seq != l->size - (l->size % EV_BUNDLE) + l->pb_count + 1)
+		return EV_ECORRUPT;
+	if (l->pb_count == 0)
+		l->pb_first = r->time_us;
+	len[0] = (uint8_t)(r->leaf_len >> 8);
+	len[1] = (uint8_t)r->leaf_len;
+	ev_buf_add(&l->pb, (const char *)len, 2);
+	ev_buf_add(&l->pb, (const char *)r->leaf, r->leaf_len);
+	l->pb_count++;
+	return EV_OK;
+}
+
+int
+ev_ledger_sync_state(struct ev_ledger *l, struct ev_err *err)
+{
+	struct ev_merkle_src src = ev_ledger_src(l);
+	uint64_t size;
+	int64_t t;
 	int rc;
 
-	if ((rc = ev_store_last(l->st, last_seq, last_time, err)) != EV_OK)
+	if ((rc = ev_store_last(l->st, &size, &t, err)) != EV_OK)
 		return rc;
-	if (l->fr_valid && l->fr.size == *last_seq)
+	if (l->state_ok && l->size == size)
 		return EV_OK;
-	if ((rc = ev_merkle_frontier_load(&l->fr, &src, *last_seq)) != 0) {
-		l->fr_valid = 0;
-		return src_fail(l, rc, err);
+	state_drop(l);
+	l->size = size;
+	l->last_time = t;
+	if ((rc = ev_merkle_frontier_load(&l->fr, &src, size)) != 0)
+		return ev_ledger_src_fail(l, rc, err);
+	ev_buf_reset(&l->pb);
+	l->pb_count = 0;
+	l->pb_first = 0;
+	l->pb_hash_set = 0;
+	rc = ev_store_tail_scan(l->st, size - size % EV_BUNDLE + 1, tail_load_cb, l, err);
+	if (rc == EV_ECORRUPT || (rc == EV_OK && l->pb_count != size % EV_BUNDLE))
+		return ev_errf(err, EV_ECORRUPT,
+		    "entries %llu..%llu: the partial bundle's rows are missing or out of order; run "
+		    "evident verify",
+		    (unsigned long long)(size - size % EV_BUNDLE + 1), (unsigned long long)size);
+	if (rc != EV_OK)
+		return rc;
+	l->state_ok = 1;
+	return EV_OK;
+}
+
+static int
+emit_node(void *arg, unsigned level, uint64_t idx, const uint8_t hash[32])
+{
+	struct ev_ledger *l = arg;
+
+	if (level == 8) {
+		memcpy(l->pb_hash, hash, 32);
+		l->pb_hash_set = 1;
+		return EV_OK;
 	}
-	l->fr_valid = 1;
+	if (level % 8 != 0)
+		return EV_OK;
+	return ev_store_hash_put(l->st, level / 8, idx, hash, &l->src_err);
+}
+
+static int
+ix_count(struct ev_ledger *l, const char *kind, const char *subject, uint64_t seq)
+{
+	uint64_t n = (seq - 1) / EV_BUNDLE;
+
+	/* Entries come in seq order: the rows of their bundle are the last ones. */
+	for (size_t i = l->nix; i-- > 0 && l->ix[i].n == n;) {
+		struct ixacc *a = &l->ix[i];
+		if (strcmp(a->kind, kind) == 0 && strcmp(a->subject, subject) == 0) {
+			a->count++;
+			return EV_OK;
+		}
+	}
+	if (l->nix == l->capix) {
+		l->capix = l->capix ? 2 * l->capix : 16;
+		l->ix = ev_xrealloc(l->ix, l->capix * sizeof(*l->ix));
+	}
+	l->ix[l->nix].kind = ev_xstrdup(kind);
+	l->ix[l->nix].subject = ev_xstrdup(subject);
+	l->ix[l->nix].n = n;
+	l->ix[l->nix].count = 1;
+	l->nix++;
+	return EV_OK;
+}
+
+int
+ev_ledger_flush_ix(struct ev_ledger *l, struct ev_err *err)
+{
+	int rc;
+
+	for (size_t i = 0; i < l->nix; i++)
+		if ((rc = ev_store_ix_add(l->st, l->ix[i].kind, l->ix[i].subject, l->ix[i].n,
+			 l->ix[i].count, err)) != EV_OK)
+			return rc;
+	ix_reset(l);
+	return EV_OK;
+}
+
+/* The partial bundle just filled: compress and write it, and drop its tail rows. */
+static int
+write_bundle(struct ev_ledger *l, int64_t last_time, struct ev_err *err)
+{
+	struct ev_bundle_row b;
+	size_t bound = ZSTD_compressBound(l->pb.len), z;
+	int rc;
+
+	if (!l->pb_hash_set)
+		return ev_errf(err, EV_EIO, "internal: bundle completed without its tree hash");
+	ev_buf_reset(&l->zbuf);
+	ev_buf_reserve(&l->zbuf, bound);
+	z = ZSTD_compress2(l->cctx, l->zbuf.p, bound, l->pb.p, l->pb.len);
+	if (ZSTD_isError(z))
+		return ev_errf(err, EV_EIO, "cannot compress a bundle: %s", ZSTD_getErrorName(z));
+	b.n = l->size / EV_BUNDLE - 1;
+	b.first_time = l->pb_first;
+	b.last_time = last_time;
+	b.raw_len = l->pb.len;
+	memcpy(b.hash, l->pb_hash, 32);
+	if ((rc = ev_store_bundle_put(l->st, &b, l->zbuf.p, z, err)) != EV_OK ||
+	    (rc = ev_store_tail_drop(l->st, b.n, err)) != EV_OK)
+		return rc;
+	ev_buf_reset(&l->pb);
+	l->pb_count = 0;
+	l->pb_hash_set = 0;
+	return EV_OK;
+}
+
+/*
+ * Add one entry whose leaf is in l->leaf (after the 0x00 prefix) with its
+ * hash: into the frontier, the partial bundle, and the tail (unless this
+ * append fills its bundle).
+ */
+static int
+add_leaf(struct ev_ledger *l, const struct ev_entry *e, const uint8_t lh[32], struct ev_err *err)
+{
+	const char *leaf = l->leaf.p + 1;
+	size_t n = l->leaf.len - 1;
+	uint8_t len[2];
+	int rc;
+
+	if (n > EV_LEAF_MAX)
+		return ev_errf(err, EV_EINVAL,
+		    "entry is %zu bytes, over the ledger's limit of %u per entry; record large "
+		    "content as an evidence file and its SHA-256 in the entry",
+		    n, EV_LEAF_MAX);
+	if ((rc = ev_merkle_frontier_push(&l->fr, lh, emit_node, l)) != 0)
+		return ev_ledger_src_fail(l, rc, err);
+	l->size = e->seq;
+	l->last_time = e->time_us;
+	if (l->pb_count == 0)
+		l->pb_first = e->time_us;
+	len[0] = (uint8_t)(n >> 8);
+	len[1] = (uint8_t)n;
+	ev_buf_add(&l->pb, (const char *)len, 2);
+	ev_buf_add(&l->pb, leaf, n);
+	l->pb_count++;
+	ix_count(l, e->kind, e->subject, e->seq);
+	if (l->pb_count == EV_BUNDLE)
+		return write_bundle(l, e->time_us, err);
+	if (e->seq > l->full_upto) {
+		struct ev_tail_row r = { e->seq, e->time_us, e->kind, e->subject,
+			(const uint8_t *)leaf, n, lh };
+		return ev_store_tail_put(l->st, &r, err);
+	}
 	return EV_OK;
 }
 
@@ -441,18 +655,23 @@ append_locked(struct ev_ledger *l, const struct ev_entry_in *in, size_t n, uint6
 	int64_t t, now;
 	int rc;
 
-	if ((rc = sync_frontier(l, &seq, &t, err)) != EV_OK)
+	if ((rc = ev_ledger_sync_state(l, err)) != EV_OK)
 		return rc;
+	seq = l->size;
+	t = l->last_time;
+	l->full_upto = (seq + n) - (seq + n) % EV_BUNDLE;
 	now = ev_time_now_us();
 	for (size_t i = 0; i < n; i++) {
 		struct ev_entry e;
-		uint8_t lh[EV_HASH_LEN];
+		uint8_t lh[32];
 		size_t blen = in[i].body_len ? in[i].body_len : (in[i].body ? strlen(in[i].body) : 0);
 
 		if ((rc = check_entry_in(&in[i], err)) != EV_OK)
 			return rc;
 		ev_buf_reset(&l->body);
-		if ((rc = ev_json_canonical(in[i].body, blen, &l->body, err)) != EV_OK)
+		if (l->bodies_checked && blen <= EV_BODY_MAX)
+			ev_buf_add(&l->body, in[i].body, blen);
+		else if ((rc = ev_json_canonical(in[i].body, blen, &l->body, err)) != EV_OK)
 			return rc;
 		seq++;
 		if (now > t)
@@ -464,18 +683,61 @@ append_locked(struct ev_ledger *l, const struct ev_entry_in *in, size_t n, uint6
 		e.actor = in[i].actor;
 		e.body = l->body.p;
 		e.body_len = l->body.len;
-		entry_leaf_hash(l, &e, lh);
+		ev_ledger_leaf_hash(l, &e, lh);
 		e.leaf_hash = lh;
-		if ((rc = ev_store_insert_entry(l->st, &e, err)) != EV_OK)
+		if ((rc = add_leaf(l, &e, lh, err)) != EV_OK)
 			return rc;
-		if ((rc = ev_merkle_frontier_push(&l->fr, lh, emit_node, l)) != 0)
-			return src_fail(l, rc, err);
 		if ((rc = run_projectors(l, &e, err)) != EV_OK)
 			return rc;
 	}
+	if ((rc = ev_ledger_flush_ix(l, err)) != EV_OK)
+		return rc;
 	if (last)
 		*last = seq;
 	return EV_OK;
+}
+
+int
+ev_ledger_append_raw(struct ev_ledger *l, const struct ev_entry *e, size_t n, struct ev_err *err)
+{
+	int rc;
+
+	if ((rc = ev_ledger_sync_state(l, err)) != EV_OK)
+		return rc;
+	l->full_upto = (l->size + n) - (l->size + n) % EV_BUNDLE;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t lh[32];
+		if (e[i].seq != l->size + 1 || e[i].time_us < l->last_time)
+			return ev_errf(err, EV_ECORRUPT, "entry %llu: out of order",
+			    (unsigned long long)e[i].seq);
+		ev_ledger_leaf_hash(l, &e[i], lh);
+		if (e[i].leaf_hash && memcmp(lh, e[i].leaf_hash, 32) != 0)
+			return ev_errf(err, EV_ECORRUPT,
+			    "entry %llu: its bytes do not match its recorded leaf hash",
+			    (unsigned long long)e[i].seq);
+		if ((rc = add_leaf(l, &e[i], lh, err)) != EV_OK)
+			return rc;
+	}
+	return EV_OK;
+}
+
+/* Flush projectors and commit; on any failure everything is rolled back. */
+static int
+commit_all(struct ev_ledger *l, struct ev_err *err)
+{
+	int rc = flush_projectors(l, err);
+
+	if (rc != EV_OK) {
+		discard_projectors(l);
+		ev_store_rollback(l->st);
+		state_drop(l);
+		return rc;
+	}
+	if ((rc = ev_store_commit(l->st, err)) != EV_OK) {
+		discard_projectors(l);
+		state_drop(l);
+	}
+	return rc;
 }
 
 int
@@ -487,8 +749,12 @@ ev_ledger_begin(struct ev_ledger *l, struct ev_err *err)
 		return ev_errf(err, EV_EDENIED, "the ledger is open read-only");
 	if (l->in_tx)
 		return ev_errf(err, EV_ESTATE, "a transaction is already open");
-	if ((rc = ev_store_begin(l->st, err)) != EV_OK)
+	if ((rc = ev_lease_acquire(l, err)) != EV_OK)
 		return rc;
+	if ((rc = ev_store_begin(l->st, err)) != EV_OK) {
+		ev_lease_release(l);
+		return rc;
+	}
 	l->in_tx = 1;
 	return EV_OK;
 }
@@ -502,6 +768,7 @@ ev_ledger_commit(struct ev_ledger *l, struct ev_err *err)
 		return ev_errf(err, EV_ESTATE, "no transaction is open");
 	l->in_tx = 0;
 	rc = commit_all(l, err);
+	ev_lease_release(l);
 	return rc;
 }
 
@@ -511,9 +778,10 @@ ev_ledger_rollback(struct ev_ledger *l)
 	if (!l->in_tx)
 		return;
 	l->in_tx = 0;
-	l->fr_valid = 0;
+	state_drop(l);
 	discard_projectors(l);
 	ev_store_rollback(l->st);
+	ev_lease_release(l);
 }
 
 int
@@ -524,19 +792,27 @@ ev_ledger_append(struct ev_ledger *l, const struct ev_entry_in *in, size_t n,
 
 	if (l->flags & EV_LEDGER_READONLY)
 		return ev_errf(err, EV_EDENIED, "the ledger is open read-only");
-	if (own && (rc = ev_store_begin(l->st, err)) != EV_OK)
+	if (own && (rc = ev_lease_acquire(l, err)) != EV_OK)
 		return rc;
+	if (own && (rc = ev_store_begin(l->st, err)) != EV_OK) {
+		ev_lease_release(l);
+		return rc;
+	}
 	rc = append_locked(l, in, n, last_seq, err);
 	if (rc != EV_OK) {
-		l->fr_valid = 0;
+		/* Inside a caller's transaction the whole transaction is lost: say so. */
+		state_drop(l);
 		if (own) {
 			discard_projectors(l);
 			ev_store_rollback(l->st);
+			ev_lease_release(l);
 		}
 		return rc;
 	}
-	if (own)
+	if (own) {
 		rc = commit_all(l, err);
+		ev_lease_release(l);
+	}
 	return rc;
 }
 
@@ -548,65 +824,17 @@ ev_ledger_size(struct ev_ledger *l, uint64_t *size, struct ev_err *err)
 	return ev_store_last(l->st, size, &t, err);
 }
 
-/* Smallest seq in [1, n] whose time is >= t (n + 1 when none); time is monotone. */
-static int
-seq_at_time(struct ev_ledger *l, uint64_t n, int64_t t, uint64_t *out, struct ev_err *err)
-{
-	uint64_t lo = 1, hi = n + 1;
-	int rc;
-
-	while (lo < hi) {
-		uint64_t mid = lo + (hi - lo) / 2;
-		int64_t mt;
-		if ((rc = ev_store_time_at(l->st, mid, &mt, err)) != EV_OK)
-			return rc;
-		if (mt < t)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*out = lo;
-	return EV_OK;
-}
-
-int
-ev_ledger_scan(struct ev_ledger *l, const struct ev_query *q, ev_entry_cb cb, void *arg,
-    struct ev_err *err)
-{
-	struct ev_query qq = *q;
-	uint64_t n, s;
-	int64_t t;
-	int rc;
-
-	if ((q->since_us || q->until_us) && (rc = ev_store_last(l->st, &n, &t, err)) == EV_OK) {
-		/* Narrow the seq range by binary search on time; fall back to filtering. */
-		struct ev_err e2;
-		if (q->since_us && seq_at_time(l, n, q->since_us, &s, &e2) == EV_OK &&
-		    s > qq.from_seq)
-			qq.from_seq = s;
-		if (q->until_us && q->until_us < INT64_MAX &&
-		    seq_at_time(l, n, q->until_us + 1, &s, &e2) == EV_OK) {
-			if (s == 0 || s - 1 == 0)
-				return EV_OK;
-			if (qq.to_seq == 0 || s - 1 < qq.to_seq)
-				qq.to_seq = s - 1;
-		}
-	}
-	return ev_store_scan(l->st, &qq, cb, arg, err);
-}
-
-int
-ev_ledger_get(struct ev_ledger *l, uint64_t seq, ev_entry_cb cb, void *arg,
-    struct ev_err *err)
-{
-	return ev_store_get(l->st, seq, cb, arg, err);
-}
+/* ---- checkpoints ---- */
 
 void
 ev_checkpoint_note(const struct ev_checkpoint *cp, struct ev_buf *out)
 {
 	char root[2 * EV_HASH_LEN + 1], t[EV_TIME_STRLEN];
 
+	if (cp->version >= 2) {
+		ev_cp_text_format(cp->origin, cp->size, cp->root, cp->time_us, out);
+		return;
+	}
 	ev_hex_encode(cp->root, EV_HASH_LEN, root);
 	ev_time_format(cp->time_us, t);
 	ev_buf_addf(out, "evident checkpoint v1\nsize %llu\nroot %s\ntime %s\n",
@@ -621,23 +849,78 @@ ev_checkpoint_verify_sig(const struct ev_checkpoint *cp, const uint8_t pub[32])
 
 	ev_checkpoint_note(cp, &note);
 	rc = ev_key_verify(pub, note.p, note.len, cp->sig);
+	if (rc == 0 && cp->version >= 2 &&
+	    strtoul(cp->key_id, NULL, 16) != ev_note_key_id(cp->origin, EV_NOTE_ED25519, pub))
+		rc = -1;
 	ev_buf_free(&note);
 	return rc;
 }
 
 int
-ev_ledger_public_key(struct ev_ledger *l, uint8_t pub[32], struct ev_err *err)
+ev_checkpoint_from_note(const char *note, size_t n, const uint8_t pub[32],
+    struct ev_checkpoint *cp, const char **why)
 {
-	return ev_key_load_public(l->dir, pub, err);
+	struct ev_note_sig *sigs = NULL;
+	struct ev_note_vkey k;
+	struct ev_cp_text t;
+	size_t tl, ns;
+	int rc = -1;
+
+	memset(cp, 0, sizeof(*cp));
+	if (n >= sizeof(cp->note))
+		return *why = "the checkpoint note is too large", -1;
+	sigs = ev_xcalloc(EV_NOTE_MAX_SIGS, sizeof(*sigs));
+	if (ev_note_split(note, n, &tl, sigs, EV_NOTE_MAX_SIGS, &ns, why) != 0 ||
+	    ev_cp_text_parse(note, tl, &t, why) != 0)
+		goto out;
+	if (!ev_origin_valid(t.origin)) {
+		*why = "the checkpoint's origin is not a valid key name";
+		goto out;
+	}
+	snprintf(k.name, sizeof(k.name), "%s", t.origin);
+	k.type = EV_NOTE_ED25519;
+	memcpy(k.pub, pub, 32);
+	k.id = ev_note_key_id(k.name, k.type, pub);
+	*why = "the checkpoint is not signed by this installation's key under its origin";
+	for (size_t i = 0; i < ns; i++) {
+		if (sigs[i].id != k.id || strcmp(sigs[i].name, k.name) != 0)
+			continue;
+		if (sigs[i].sig_len != 64 || ev_key_verify(pub, note, tl, sigs[i].sig) != 0) {
+			*why = "the checkpoint's signature does not verify";
+			goto out;
+		}
+		memcpy(cp->sig, sigs[i].sig, 64);
+		rc = 0;
+		break;
+	}
+	if (rc != 0)
+		goto out;
+	if (t.time_us == 0) {
+		rc = -1;
+		*why = "the checkpoint has no time line";
+		goto out;
+	}
+	cp->version = 2;
+	cp->size = t.size;
+	memcpy(cp->root, t.root, 32);
+	cp->time_us = t.time_us;
+	snprintf(cp->origin, sizeof(cp->origin), "%s", t.origin);
+	snprintf(cp->key_id, sizeof(cp->key_id), "%08x", (unsigned)k.id);
+	memcpy(cp->note, note, n);
+	cp->note[n] = '\0';
+	cp->note_len = n;
+out:
+	free(sigs);
+	return rc;
 }
 
-/* Parse a checkpoint entry body into cp; -1 with why on any malformation. */
-static int
-parse_checkpoint(const struct ev_entry *e, struct ev_checkpoint *cp, const char **why)
+/* Parse a checkpoint entry's body (either version) into cp; -1 with why. */
+int
+ev_checkpoint_parse_entry(const struct ev_entry *e, struct ev_checkpoint *cp, const char **why)
 {
 	json_error_t je;
 	json_t *v = json_loadb(e->body, e->body_len, 0, &je);
-	const char *root, *sig, *kid, *t;
+	const char *root, *sig, *kid, *t, *note;
 	json_t *size;
 	int rc = -1;
 
@@ -645,6 +928,34 @@ parse_checkpoint(const struct ev_entry *e, struct ev_checkpoint *cp, const char 
 	*why = "body is not a checkpoint";
 	if (v == NULL)
 		return -1;
+	if ((note = ev_json_str(v, "note")) != NULL) {
+		/* Version 2: the note is the checkpoint; the other fields are for readers. */
+		size_t n = strlen(note);
+		struct ev_note_sig sigs[4];
+		struct ev_cp_text ct;
+		size_t tl, ns;
+		if (n >= sizeof(cp->note) ||
+		    ev_note_split(note, n, &tl, sigs, 4, &ns, why) != 0 ||
+		    ev_cp_text_parse(note, tl, &ct, why) != 0 || ns < 1 || sigs[0].sig_len != 64)
+			goto out;
+		cp->version = 2;
+		cp->size = ct.size;
+		memcpy(cp->root, ct.root, 32);
+		cp->time_us = ct.time_us;
+		snprintf(cp->origin, sizeof(cp->origin), "%s", ct.origin);
+		snprintf(cp->key_id, sizeof(cp->key_id), "%08x", (unsigned)sigs[0].id);
+		memcpy(cp->sig, sigs[0].sig, 64);
+		memcpy(cp->note, note, n);
+		cp->note[n] = '\0';
+		cp->note_len = n;
+		if (strcmp(sigs[0].name, ct.origin) != 0) {
+			*why = "the note's signature is not under its origin";
+			goto out;
+		}
+		cp->seq = e->seq;
+		rc = 0;
+		goto out;
+	}
 	root = ev_json_str(v, "root");
 	sig = ev_json_str(v, "signature");
 	kid = ev_json_str(v, "key_id");
@@ -666,6 +977,7 @@ parse_checkpoint(const struct ev_entry *e, struct ev_checkpoint *cp, const char 
 		*why = "time is malformed";
 		goto out;
 	}
+	cp->version = 1;
 	snprintf(cp->key_id, sizeof(cp->key_id), "%s", kid);
 	cp->size = (uint64_t)json_integer_value(size);
 	cp->seq = e->seq;
@@ -675,30 +987,33 @@ out:
 	return rc;
 }
 
+/* Write DATA/checkpoint atomically: temporary file, fsync, rename, fsync of the directory. */
 static int
 write_latest_checkpoint(struct ev_ledger *l, const struct ev_checkpoint *cp, struct ev_err *err)
 {
-	struct ev_buf b = EV_BUF_INIT;
-	char sig[89];
 	char *tmp = path_join(l->dir, "checkpoint.tmp"), *path = path_join(l->dir, "checkpoint");
-	int fd, rc = EV_OK;
+	int fd, dfd, rc = EV_OK;
 
-	ev_checkpoint_note(cp, &b);
-	ev_b64_encode(cp->sig, 64, sig);
-	ev_buf_addf(&b, "key %s\nsignature %s\nseq %llu\n", cp->key_id, sig,
-	    (unsigned long long)cp->seq);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0 || write(fd, b.p, b.len) != (ssize_t)b.len || fsync(fd) != 0) {
-		rc = ev_errf(err, EV_EIO, "cannot write %s: %s", tmp, strerror(errno));
+	if (fd < 0 || ev_fault_hit() || write(fd, cp->note, cp->note_len) != (ssize_t)cp->note_len ||
+	    ev_fault_hit() || fsync(fd) != 0) {
+		rc = ev_errf(err, EV_EIO, "cannot write %s: %s", tmp,
+		    errno ? strerror(errno) : "injected fault");
 		if (fd >= 0)
 			close(fd);
 		goto out;
 	}
 	close(fd);
-	if (rename(tmp, path) != 0)
-		rc = ev_errf(err, EV_EIO, "cannot rename %s: %s", tmp, strerror(errno));
+	if (ev_fault_hit() || rename(tmp, path) != 0) {
+		rc = ev_errf(err, EV_EIO, "cannot rename %s: %s", tmp,
+		    errno ? strerror(errno) : "injected fault");
+		goto out;
+	}
+	if ((dfd = open(l->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
 out:
-	ev_buf_free(&b);
 	free(tmp);
 	free(path);
 	return rc;
@@ -708,11 +1023,10 @@ int
 ev_ledger_checkpoint(struct ev_ledger *l, const char *actor, struct ev_checkpoint *cp,
     struct ev_err *err)
 {
-	struct ev_buf note = EV_BUF_INIT, body = EV_BUF_INIT;
+	struct ev_buf text = EV_BUF_INIT, body = EV_BUF_INIT;
 	char root[2 * EV_HASH_LEN + 1], sig[89], t[EV_TIME_STRLEN];
 	uint8_t pub[32];
-	uint64_t last;
-	int64_t lt;
+	uint32_t id;
 	int rc, own = !l->in_tx;
 
 	if (l->key == NULL)
@@ -723,48 +1037,75 @@ ev_ledger_checkpoint(struct ev_ledger *l, const char *actor, struct ev_checkpoin
 			err->code = EV_EIO;
 		return rc == EV_ECORRUPT ? EV_EIO : rc;
 	}
-	if (own && (rc = ev_store_begin(l->st, err)) != EV_OK)
+	if (own && (rc = ev_lease_acquire(l, err)) != EV_OK)
 		return rc;
-	if ((rc = sync_frontier(l, &last, &lt, err)) != EV_OK)
+	if (own && (rc = ev_store_begin(l->st, err)) != EV_OK) {
+		ev_lease_release(l);
+		return rc;
+	}
+	if ((rc = ev_ledger_sync_state(l, err)) != EV_OK)
 		goto fail;
 	memset(cp, 0, sizeof(*cp));
-	cp->size = last;
+	cp->version = 2;
+	cp->size = l->size;
 	ev_merkle_frontier_root(&l->fr, cp->root);
 	cp->time_us = ev_time_now_us();
-	if (cp->time_us < lt)
-		cp->time_us = lt;
-	ev_key_id(pub, cp->key_id);
-	ev_checkpoint_note(cp, &note);
-	if ((rc = ev_key_sign(l->key, note.p, note.len, cp->sig, err)) != EV_OK)
+	if (cp->time_us < l->last_time)
+		cp->time_us = l->last_time;
+	snprintf(cp->origin, sizeof(cp->origin), "%s", l->origin);
+	id = ev_note_key_id(l->origin, EV_NOTE_ED25519, pub);
+	snprintf(cp->key_id, sizeof(cp->key_id), "%08x", (unsigned)id);
+	ev_cp_text_format(cp->origin, cp->size, cp->root, cp->time_us, &text);
+	if ((rc = ev_key_sign(l->key, text.p, text.len, cp->sig, err)) != EV_OK)
 		goto fail;
 	/* A signature key.pub cannot check would be recorded for good and never verify. */
-	if (ev_key_verify(pub, note.p, note.len, cp->sig) != 0) {
+	if (ev_key_verify(pub, text.p, text.len, cp->sig) != 0) {
 		rc = ev_errf(err, EV_EIO, "signing key %s/key.pem does not match %s/key.pub", l->dir,
 		    l->dir);
 		goto fail;
 	}
+	ev_buf_addc(&text, '\n');
+	ev_note_sig_line(cp->origin, id, cp->sig, 64, &text);
+	if (text.len >= sizeof(cp->note)) {
+		rc = ev_errf(err, EV_EINVAL, "the checkpoint note is too long");
+		goto fail;
+	}
+	memcpy(cp->note, text.p, text.len);
+	cp->note[text.len] = '\0';
+	cp->note_len = text.len;
 	ev_hex_encode(cp->root, EV_HASH_LEN, root);
 	ev_b64_encode(cp->sig, 64, sig);
 	ev_time_format(cp->time_us, t);
-	ev_buf_addf(&body, "{\"key_id\":\"%s\",\"root\":\"%s\",\"signature\":\"%s\",\"size\":%llu,"
-			   "\"time\":\"%s\"}",
-	    cp->key_id, root, sig, (unsigned long long)cp->size, t);
+	ev_buf_adds(&body, "{\"key_id\":\"");
+	ev_buf_adds(&body, cp->key_id);
+	ev_buf_adds(&body, "\",\"note\":");
+	ev_buf_add_json_str(&body, cp->note, cp->note_len);
+	ev_buf_adds(&body, ",\"origin\":");
+	ev_buf_add_json_str(&body, cp->origin, strlen(cp->origin));
+	ev_buf_addf(&body, ",\"root\":\"%s\",\"signature\":\"%s\",\"size\":%llu,\"time\":\"%s\"}",
+	    root, sig, (unsigned long long)cp->size, t);
 	struct ev_entry_in in = { "checkpoint", "ledger", actor ? actor : "system", body.p,
 		body.len };
 	if ((rc = append_locked(l, &in, 1, &cp->seq, err)) != EV_OK)
 		goto fail;
-	if (own && (rc = commit_all(l, err)) != EV_OK)
+	if (own && (rc = commit_all(l, err)) != EV_OK) {
+		ev_lease_release(l);
 		goto out;
+	}
+	/* Still under the lease: two checkpoints cannot write the file out of order. */
 	rc = write_latest_checkpoint(l, cp, err);
+	if (own)
+		ev_lease_release(l);
 	goto out;
 fail:
-	l->fr_valid = 0;
+	state_drop(l);
 	if (own) {
 		discard_projectors(l);
 		ev_store_rollback(l->st);
+		ev_lease_release(l);
 	}
 out:
-	ev_buf_free(&note);
+	ev_buf_free(&text);
 	ev_buf_free(&body);
 	return rc;
 }
@@ -780,7 +1121,7 @@ cp_find_cb(const struct ev_entry *e, void *arg)
 {
 	struct cp_find *f = arg;
 
-	if (parse_checkpoint(e, f->cp, &f->why) != 0)
+	if (ev_checkpoint_parse_entry(e, f->cp, &f->why) != 0)
 		return EV_ECORRUPT;
 	f->found = 1;
 	return 1;
@@ -809,10 +1150,16 @@ ev_ledger_latest_checkpoint(struct ev_ledger *l, struct ev_checkpoint *cp, struc
 }
 
 int
+ev_ledger_public_key(struct ev_ledger *l, uint8_t pub[32], struct ev_err *err)
+{
+	return ev_key_load_public(l->dir, pub, err);
+}
+
+int
 ev_ledger_root(struct ev_ledger *l, uint64_t size, uint8_t root[EV_HASH_LEN],
     struct ev_err *err)
 {
-	struct ev_merkle_src src = store_src(l);
+	struct ev_merkle_src src = ev_ledger_src(l);
 	uint64_t n;
 	int rc;
 
@@ -826,7 +1173,7 @@ ev_ledger_root(struct ev_ledger *l, uint64_t size, uint8_t root[EV_HASH_LEN],
 		return EV_OK;
 	}
 	if ((rc = ev_merkle_range_root(&src, 0, size, root)) != 0)
-		return src_fail(l, rc, err);
+		return ev_ledger_src_fail(l, rc, err);
 	return EV_OK;
 }
 
@@ -835,7 +1182,7 @@ ev_ledger_prove_inclusion(struct ev_ledger *l, uint64_t seq, uint64_t size,
     uint8_t leaf_hash[EV_HASH_LEN], uint8_t root[EV_HASH_LEN],
     uint8_t proof[][EV_HASH_LEN], size_t *n, struct ev_err *err)
 {
-	struct ev_merkle_src src = store_src(l);
+	struct ev_merkle_src src = ev_ledger_src(l);
 	uint64_t cur;
 	int rc;
 
@@ -850,11 +1197,10 @@ ev_ledger_prove_inclusion(struct ev_ledger *l, uint64_t seq, uint64_t size,
 		return ev_errf(err, seq > cur ? EV_ENOTFOUND : EV_EINVAL,
 		    "entry %llu is not in the tree of size %llu", (unsigned long long)seq,
 		    (unsigned long long)size);
-	if ((rc = ev_store_get_node(l->st, 0, seq - 1, leaf_hash, err)) != EV_OK)
-		return rc;
-	if ((rc = ev_merkle_inclusion_proof(&src, seq - 1, size, proof, n)) != 0 ||
+	if ((rc = src.get(src.arg, 0, seq - 1, leaf_hash)) != 0 ||
+	    (rc = ev_merkle_inclusion_proof(&src, seq - 1, size, proof, n)) != 0 ||
 	    (rc = ev_merkle_range_root(&src, 0, size, root)) != 0)
-		return src_fail(l, rc, err);
+		return ev_ledger_src_fail(l, rc, err);
 	return EV_OK;
 }
 
@@ -863,7 +1209,7 @@ ev_ledger_prove_consistency(struct ev_ledger *l, uint64_t size1, uint64_t size2,
     uint8_t root1[EV_HASH_LEN], uint8_t root2[EV_HASH_LEN],
     uint8_t proof[][EV_HASH_LEN], size_t *n, struct ev_err *err)
 {
-	struct ev_merkle_src src = store_src(l);
+	struct ev_merkle_src src = ev_ledger_src(l);
 	uint64_t cur;
 	int rc;
 
@@ -876,217 +1222,27 @@ ev_ledger_prove_consistency(struct ev_ledger *l, uint64_t size1, uint64_t size2,
 	if ((rc = ev_merkle_consistency_proof(&src, size1, size2, proof, n)) != 0 ||
 	    (rc = ev_merkle_range_root(&src, 0, size1, root1)) != 0 ||
 	    (rc = ev_merkle_range_root(&src, 0, size2, root2)) != 0)
-		return src_fail(l, rc, err);
+		return ev_ledger_src_fail(l, rc, err);
 	return EV_OK;
 }
 
-/* Verification: stream entries and nodes side by side (see sqlite.c's node key). */
-struct vstate {
-	struct ev_store_walk *w;
+/* ---- rebuild ---- */
+
+struct rebuild {
+	struct ev_ledger *l;
 	struct ev_err *err;
-	uint64_t seq;
-	int node_pending;
-	unsigned nlevel;
-	uint64_t nidx;
-	const uint8_t *nhash;
-	size_t nlen;
 };
 
 static int
-next_node(struct vstate *v)
+rebuild_cb(const struct ev_entry *e, void *arg)
 {
-	int r = ev_store_walk_node(v->w, &v->nlevel, &v->nidx, &v->nhash, &v->nlen);
+	struct rebuild *r = arg;
+	int rc;
 
-	v->node_pending = r == 1;
-	return r;
-}
-
-static int
-check_node(void *arg, unsigned level, uint64_t idx, const uint8_t hash[EV_HASH_LEN])
-{
-	struct vstate *v = arg;
-	uint64_t first = (idx << level) + 1, last = (idx + 1) << level;
-
-	if (level < EV_TILE_LEVEL)
-		return EV_OK;
-	if (!v->node_pending || v->nlevel != level || v->nidx != idx)
-		return ev_errf(v->err, EV_ECORRUPT,
-		    "entries %llu..%llu: tree node (level %u) is missing from the store",
-		    (unsigned long long)first, (unsigned long long)last, level);
-	if (v->nlen != EV_HASH_LEN || memcmp(v->nhash, hash, EV_HASH_LEN) != 0)
-		return ev_errf(v->err, EV_ECORRUPT,
-		    "entries %llu..%llu: stored tree node (level %u) does not match the entries",
-		    (unsigned long long)first, (unsigned long long)last, level);
-	if (next_node(v) < 0)
-		return ev_errf(v->err, EV_EIO, "store: cannot read tree nodes");
-	return EV_OK;
-}
-
-static int
-verify_checkpoint_entry(const struct ev_entry *e, const struct ev_merkle_frontier *fr,
-    const uint8_t pub[32], const char *key_id, struct ev_err *err)
-{
-	struct ev_checkpoint cp;
-	uint8_t root[EV_HASH_LEN];
-	const char *why;
-
-	if (parse_checkpoint(e, &cp, &why) != 0)
-		return ev_errf(err, EV_ECORRUPT, "checkpoint at entry %llu: %s",
-		    (unsigned long long)e->seq, why);
-	if (cp.size != e->seq - 1)
-		return ev_errf(err, EV_ECORRUPT,
-		    "checkpoint at entry %llu: claims size %llu but must cover entries 1..%llu",
-		    (unsigned long long)e->seq, (unsigned long long)cp.size,
-		    (unsigned long long)(e->seq - 1));
-	ev_merkle_frontier_root(fr, root);
-	if (memcmp(root, cp.root, EV_HASH_LEN) != 0)
-		return ev_errf(err, EV_ECORRUPT,
-		    "checkpoint at entry %llu: root does not match the entries 1..%llu",
-		    (unsigned long long)e->seq, (unsigned long long)cp.size);
-	if (strcmp(cp.key_id, key_id) != 0)
-		return ev_errf(err, EV_ECORRUPT,
-		    "checkpoint at entry %llu: signed by key %s, not the installation key %s",
-		    (unsigned long long)e->seq, cp.key_id, key_id);
-	if (ev_checkpoint_verify_sig(&cp, pub) != 0)
-		return ev_errf(err, EV_ECORRUPT, "checkpoint at entry %llu: bad signature",
-		    (unsigned long long)e->seq);
-	return EV_OK;
-}
-
-/* The published latest checkpoint file must still be covered by the ledger. */
-static int
-verify_checkpoint_file(struct ev_ledger *l, uint64_t size, const uint8_t pub[32],
-    struct ev_err *err)
-{
-	char *path = path_join(l->dir, "checkpoint");
-	FILE *f = fopen(path, "r");
-	char line[256], rooth[80] = "", t[64] = "", sig[128] = "";
-	unsigned long long n = 0, seq = 0;
-	struct ev_checkpoint cp;
-	uint8_t root[EV_HASH_LEN];
-	int rc = EV_OK, have = 0;
-
-	free(path);
-	if (f == NULL)
-		return EV_OK; /* no checkpoint yet */
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "size %llu", &n) == 1)
-			have |= 1;
-		else if (sscanf(line, "root %79s", rooth) == 1)
-			have |= 2;
-		else if (sscanf(line, "time %63s", t) == 1)
-			have |= 4;
-		else if (sscanf(line, "signature %127s", sig) == 1)
-			have |= 8;
-		else if (sscanf(line, "seq %llu", &seq) == 1)
-			have |= 16;
-	}
-	fclose(f);
-	memset(&cp, 0, sizeof(cp));
-	cp.size = n;
-	if (have != 31 || ev_hex_decode(rooth, strlen(rooth), cp.root, 32) != 32 ||
-	    ev_time_parse(t, &cp.time_us) != 0 || ev_b64_decode(sig, strlen(sig), cp.sig, 64) != 64)
-		return ev_errf(err, EV_ECORRUPT, "checkpoint file: malformed");
-	if (ev_checkpoint_verify_sig(&cp, pub) != 0)
-		return ev_errf(err, EV_ECORRUPT, "checkpoint file: bad signature");
-	if (seq > size)
-		return ev_errf(err, EV_ECORRUPT,
-		    "entry %llu: missing: the latest signed checkpoint (file) was recorded as entry "
-		    "%llu covering %llu entries, the ledger has %llu",
-		    (unsigned long long)size + 1, seq, n, (unsigned long long)size);
-	if ((rc = ev_ledger_root(l, n, root, err)) != EV_OK)
+	ix_count(r->l, e->kind, e->subject, e->seq);
+	if ((rc = run_projectors(r->l, e, r->err)) != EV_OK)
 		return rc;
-	if (memcmp(root, cp.root, EV_HASH_LEN) != 0)
-		return ev_errf(err, EV_ECORRUPT,
-		    "checkpoint file: root of size %llu does not match the ledger", n);
 	return EV_OK;
-}
-
-int
-ev_ledger_verify(struct ev_ledger *l, void (*progress)(uint64_t, uint64_t, void *), void *parg,
-    struct ev_verify_stats *stats, struct ev_err *err)
-{
-	struct vstate v = { 0 };
-	struct ev_merkle_frontier fr;
-	struct ev_verify_stats st = { 0 };
-	struct ev_entry e;
-	uint8_t pub[32], lh[EV_HASH_LEN];
-	char key_id[17];
-	uint64_t total, expect = 1;
-	int64_t prev_time = 0, t;
-	int rc, r;
-
-	memset(&fr, 0, sizeof(fr));
-	if ((rc = ev_key_load_public(l->dir, pub, err)) != EV_OK)
-		return rc;
-	ev_key_id(pub, key_id);
-	/* One read transaction: a concurrent appender cannot move the ground under us. */
-	sqlite3_exec(ev_store_db(l->st), "BEGIN", NULL, NULL, NULL);
-	if ((rc = ev_store_last(l->st, &total, &t, err)) != EV_OK)
-		goto out;
-	if ((rc = ev_store_walk_open(l->st, &v.w, err)) != EV_OK)
-		goto out;
-	v.err = err;
-	if (next_node(&v) < 0) {
-		rc = ev_errf(err, EV_EIO, "store: cannot read tree nodes");
-		goto out;
-	}
-	while ((r = ev_store_walk_entry(v.w, &e)) == 1) {
-		if (e.seq != expect) {
-			rc = ev_errf(err, EV_ECORRUPT,
-			    "entry %llu: missing (the next stored entry is %llu)",
-			    (unsigned long long)expect, (unsigned long long)e.seq);
-			goto out;
-		}
-		if (e.time_us < prev_time) {
-			rc = ev_errf(err, EV_ECORRUPT,
-			    "entry %llu: time goes backwards (entries are out of order)",
-			    (unsigned long long)e.seq);
-			goto out;
-		}
-		prev_time = e.time_us;
-		st.leaf_bytes += entry_leaf_hash(l, &e, lh);
-		if (e.leaf_hash == NULL || memcmp(lh, e.leaf_hash, EV_HASH_LEN) != 0) {
-			rc = ev_errf(err, EV_ECORRUPT,
-			    "entry %llu: leaf hash mismatch: the entry was changed after it was "
-			    "recorded",
-			    (unsigned long long)e.seq);
-			goto out;
-		}
-		if (strcmp(e.kind, "checkpoint") == 0) {
-			if ((rc = verify_checkpoint_entry(&e, &fr, pub, key_id, err)) != EV_OK)
-				goto out;
-			st.checkpoints++;
-		}
-		if ((rc = ev_merkle_frontier_push(&fr, lh, check_node, &v)) != 0)
-			goto out;
-		expect++;
-		st.entries++;
-		if (progress && (st.entries & 0xffff) == 0)
-			progress(st.entries, total, parg);
-	}
-	if (r < 0) {
-		rc = ev_errf(err, EV_EIO, "store: cannot read entries");
-		goto out;
-	}
-	if (v.node_pending) {
-		uint64_t last = ((v.nidx + 1) << v.nlevel);
-		rc = ev_errf(err, EV_ECORRUPT,
-		    "entry %llu: missing: the tree holds nodes for entries up to %llu",
-		    (unsigned long long)expect, (unsigned long long)last);
-		goto out;
-	}
-	if (progress)
-		progress(st.entries, total, parg);
-	if ((rc = verify_checkpoint_file(l, st.entries, pub, err)) != EV_OK)
-		goto out;
-	rc = ev_store_check_triggers(l->st, err);
-out:
-	ev_store_walk_close(v.w);
-	sqlite3_exec(ev_store_db(l->st), "COMMIT", NULL, NULL, NULL);
-	if (stats)
-		*stats = st;
-	return rc;
 }
 
 int
@@ -1094,28 +1250,25 @@ ev_ledger_rebuild(struct ev_ledger *l, struct ev_err *err)
 {
 	const struct ev_projector *const *P = ev_projectors_list();
 	sqlite3 *db = ev_store_db(l->st);
-	struct ev_store_walk *w = NULL;
-	struct ev_entry e;
-	int rc, r;
+	struct ev_query q = { 0 };
+	struct rebuild r = { l, err };
+	int rc;
 
 	if ((rc = ev_ledger_begin(l, err)) != EV_OK)
 		return rc;
 	for (size_t i = 0; P[i]; i++)
 		if ((rc = P[i]->reset(db, err)) != EV_OK)
 			goto fail;
-	if ((rc = ev_store_walk_open(l->st, &w, err)) != EV_OK)
+	/* The (kind, subject) index is derived too: recount it from the entries. */
+	if ((rc = ev_store_ix_clear(l->st, err)) != EV_OK)
 		goto fail;
-	while ((r = ev_store_walk_entry(w, &e)) == 1)
-		if ((rc = run_projectors(l, &e, err)) != EV_OK)
-			goto fail;
-	if (r < 0) {
-		rc = ev_errf(err, EV_EIO, "store: cannot read entries");
+	ix_reset(l);
+	if ((rc = ev_ledger_scan(l, &q, rebuild_cb, &r, err)) != EV_OK)
 		goto fail;
-	}
-	ev_store_walk_close(w);
+	if ((rc = ev_ledger_flush_ix(l, err)) != EV_OK)
+		goto fail;
 	return ev_ledger_commit(l, err);
 fail:
-	ev_store_walk_close(w);
 	ev_ledger_rollback(l);
 	return rc;
 }

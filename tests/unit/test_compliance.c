@@ -162,7 +162,7 @@ index_on_ledger(const char *tmp)
 	snprintf(dir, sizeof(dir), "%s/compliance", root());
 	snprintf(data, sizeof(data), "%s/data", tmp);
 	CHECK(ev_compliance_load(dir, NULL, &c, &err) == EV_OK, "mapping loads");
-	CHECK(ev_ledger_init(data, &err) == EV_OK && ev_ledger_open(data, 0, &l, &err) == EV_OK,
+	CHECK(ev_ledger_init(data, "test.example/evident", &err) == EV_OK && ev_ledger_open(data, 0, &l, &err) == EV_OK,
 	    "ledger created (%s)", err.msg);
 	if (l == NULL || c == NULL)
 		return;

@@ -103,7 +103,7 @@ test_credentials(void)
 	uint64_t size = 0;
 
 	snprintf(data, sizeof(data), "%s/data", dir);
-	CHECK(ev_ledger_init(data, &err) == EV_OK && ev_ledger_open(data, 0, &l, &err) == EV_OK,
+	CHECK(ev_ledger_init(data, "test.example/evident", &err) == EV_OK && ev_ledger_open(data, 0, &l, &err) == EV_OK,
 	    "a fresh ledger");
 	CHECK(ev_user_add(l, "ada", "admin", "test", pw, &err) == EV_OK && strlen(pw) == 24,
 	    "user added with a 24-character one-time password");

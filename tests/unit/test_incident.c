@@ -62,7 +62,7 @@ main(void)
 	if (mkdtemp(tmpl) == NULL)
 		return 1;
 	snprintf(dir, sizeof(dir), "%s/data", tmpl);
-	CHECK(ev_ledger_init(dir, &err) == EV_OK, "init (%s)", err.msg);
+	CHECK(ev_ledger_init(dir, "test.example/evident", &err) == EV_OK, "init (%s)", err.msg);
 	CHECK(ev_ledger_open(dir, EV_LEDGER_NOKEY, &l, &err) == EV_OK, "open (%s)", err.msg);
 	{
 		char cdir[4096];

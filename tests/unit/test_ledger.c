@@ -140,8 +140,8 @@ main(void)
 		UNIT_END();
 	}
 	snprintf(dir, sizeof(dir), "%s/data", tmp);
-	CHECK(ev_ledger_init(dir, &err) == EV_OK, "init %s", err.msg);
-	CHECK(ev_ledger_init(dir, &err) == EV_EEXIST, "init again: EV_EEXIST (%s)", err.msg);
+	CHECK(ev_ledger_init(dir, "test.example/evident", &err) == EV_OK, "init %s", err.msg);
+	CHECK(ev_ledger_init(dir, "test.example/evident", &err) == EV_EEXIST, "init again: EV_EEXIST (%s)", err.msg);
 	CHECK(ev_ledger_open(dir, 0, &l1, &err) == EV_OK && ev_ledger_open(dir, 0, &l2, &err) == EV_OK,
 	    "two handles on one directory %s", err.msg);
 	if (l1 == NULL || l2 == NULL)

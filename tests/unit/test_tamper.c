@@ -1,31 +1,37 @@
 /*
  * test_tamper.c - change the store behind evident's back, hundreds of times
  * at random places, and check that `evident verify` notices every time and
- * names the right entry.
+ * names the entries concerned.
  *
- * A pristine ledger is built once with the library (300 entries, a
- * checkpoint after entry 150 and one at the end, so 302 entries).  Each
- * iteration copies its files (evident.db after a WAL checkpoint, the keys and
- * the checkpoint file) to a fresh directory, drops the append-only triggers
- * with plain sqlite3 calls as an intruder would, changes one thing, and runs
- * the real binary ($EVIDENT --data DIR verify).  Verify must exit 3 with one
- * line on stderr naming the first entry that is wrong:
+ * A pristine ledger is built once with the library: three runs of 200
+ * entries each followed by a checkpoint (entries 201, 402, 603), so two full
+ * bundles (1..256, 257..512) and 91 tail rows (513..603).  Each iteration
+ * copies its files (evident.db after a WAL checkpoint, the keys and the
+ * checkpoint file) to a fresh directory, drops the append-only triggers with
+ * plain sqlite3 calls as an intruder would, changes one thing (decompressing
+ * and recompressing a bundle with zstd where it must), and runs the real
+ * binary ($EVIDENT --data DIR verify).  Verify must exit 3 with one line on
+ * stderr naming what is wrong:
  *
- *   body       one letter or digit of one entry's body  -> "entry S: "
- *   field      kind/subject/actor letter, time +-1 us or a leaf_hash bit
- *                                                        -> "entry S: "
- *   delete     one entry in the middle                  -> "entry S: missing"
- *   swap       every column but seq of two entries A<B  -> "entry A: "
- *   truncate   the last k entries (and maybe the tree nodes beyond the cut),
- *              DATA/checkpoint still records the latest -> "entry N-k+1: missing"
- *   node       one byte of one stored tree node         -> "entries F..L: stored tree node"
- *   nodedel    one stored tree node                     -> "entries F..L: tree node ... missing"
- *   rehash     a body changed and its leaf hash recomputed, as a smarter
- *              intruder would -> "entries F..L" of the stored tile node over
- *              S or, when S is in the last partial tile before a checkpoint,
- *              "checkpoint at entry C: root does not match" for the first
- *              checkpoint C after S; one in five times it is a checkpoint's
- *              own body, which its signature gives away: "checkpoint at entry S"
+ *   tailbody   a letter or digit of a tail entry's body  -> "entry S: "
+ *   tailfield  a tail row's time, kind, subject or hash  -> "entry S: "
+ *   taildel    one tail row in the middle                -> "entry S: missing"
+ *   truncate   the last k entries (tail rows, bundles)   -> "entry N-k+1: missing"
+ *   bundlebody one character of one entry in a bundle,
+ *              recompressed                              -> "entries F..L: " (its bundle:
+ *              level-0 hashes are not stored), or the checkpoint it is
+ *   bundlebyte one byte of a compressed bundle           -> "entries F..L: ... unreadable"
+ *   bundleswap two entries of a bundle swapped           -> "entry A: "
+ *   bundlehash one bit of a bundle's recorded hash       -> "entries F..L: "
+ *   bundledel  the first bundle's row and data           -> "entries 1..256: "
+ *   times      a bundle's recorded first or last time    -> "entries F..L: "
+ *   index      one count of the (kind, subject) index    -> "entries F..L: ... index"
+ *   rehash     an entry changed and its bundle hash (or tail leaf hash)
+ *              recomputed, as a smarter intruder would   -> the first checkpoint after
+ *              it: "checkpoint at entry C: root does not match", or its own signature
+ *
+ * A second, larger ledger (65,600 entries) has one tile hash of level 2;
+ * changing it or deleting it is named as "entries 1..65536: ".
  *
  * The random choices come from a fixed seed (printed; TAMPER_SEED=N to
  * change it, TAMPER_ITER=N for more iterations) so any failure reproduces.
@@ -48,12 +54,16 @@
 #include "ledger/merkle.h"
 #include "unit.h"
 #include "util/buf.h"
+#include <zstd.h>
 
 extern char **environ;
 
-#define HALF 150                 /* entries before the middle checkpoint */
-#define NENTRIES (2 * HALF + 2)  /* 300 entries and two checkpoints */
-#define MID_CP (HALF + 1)        /* seq of the middle checkpoint */
+#define RUN 200                  /* entries between checkpoints */
+#define NRUNS 3
+#define NENTRIES (NRUNS * (RUN + 1)) /* 603: checkpoints at 201, 402, 603 */
+#define NBUNDLES 2               /* full bundles: 1..256, 257..512 */
+#define TAIL0 (NBUNDLES * 256 + 1) /* first tail row */
+#define BIG 65600                /* the larger ledger: one level-2 tile hash */
 
 static uint64_t rng_state;
 
@@ -181,26 +191,49 @@ one_line(const char *s)
 }
 
 static int
-build_pristine(const char *dir)
+wal_checkpoint(const char *dir)
+{
+	sqlite3 *db = NULL;
+	char path[4200];
+	int rc = 0;
+
+	/* Everything into the main database file, so that copying it copies the ledger. */
+	snprintf(path, sizeof(path), "%s/evident.db", dir);
+	if (sqlite3_open(path, &db) != SQLITE_OK ||
+	    sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL) != SQLITE_OK) {
+		printf("# wal checkpoint: %s\n", sqlite3_errmsg(db));
+		rc = -1;
+	}
+	sqlite3_close(db);
+	return rc;
+}
+
+/* runs x (run entries + a checkpoint), or with run == 0 one batch of `big` entries and a checkpoint. */
+static int
+build_ledger(const char *dir, unsigned runs, unsigned run, unsigned big)
 {
 	struct ev_err err = { 0 };
 	struct ev_ledger *l = NULL;
 	struct ev_checkpoint cp;
-	struct ev_entry_in in[10];
-	char bodies[10][160], subjects[10][32];
+	struct ev_entry_in in[100];
+	char bodies[100][160], subjects[100][32];
 	static const char *const kinds[] = { "test.login", "test.alert", "note" };
-	sqlite3 *db = NULL;
-	char path[4200];
 	uint64_t last = 0;
 	unsigned n = 0;
 
-	if (ev_ledger_init(dir, &err) != EV_OK || ev_ledger_open(dir, 0, &l, &err) != EV_OK) {
-		printf("# pristine ledger: %s\n", err.msg);
+	if (ev_ledger_init(dir, "test.example/evident", &err) != EV_OK ||
+	    ev_ledger_open(dir, 0, &l, &err) != EV_OK) {
+		printf("# ledger: %s\n", err.msg);
 		return -1;
 	}
-	for (int half = 0; half < 2; half++) {
-		for (unsigned b = 0; b < HALF / 10; b++) {
-			for (unsigned i = 0; i < 10; i++, n++) {
+	if (run == 0) {
+		runs = 1;
+		run = big;
+	}
+	for (unsigned r = 0; r < runs; r++) {
+		for (unsigned b = 0; b < run; b += 100) {
+			unsigned k = run - b < 100 ? run - b : 100;
+			for (unsigned i = 0; i < k; i++, n++) {
 				snprintf(subjects[i], sizeof(subjects[i]), "host-%u", n % 7);
 				snprintf(bodies[i], sizeof(bodies[i]),
 				    "{\"msg\":\"user alice%u failed login from 10.0.%u.%u\",\"n\":%u,"
@@ -212,117 +245,21 @@ build_pristine(const char *dir)
 				in[i].body = bodies[i];
 				in[i].body_len = 0;
 			}
-			if (ev_ledger_append(l, in, 10, &last, &err) != EV_OK)
+			if (ev_ledger_append(l, in, k, &last, &err) != EV_OK)
 				goto fail;
 		}
 		if (ev_ledger_checkpoint(l, "system", &cp, &err) != EV_OK)
 			goto fail;
 	}
 	ev_ledger_close(l);
-	l = NULL;
-	CHECK(cp.seq == NENTRIES && cp.size == NENTRIES - 1,
-	    "pristine ledger: %d entries, checkpoints at %d and %d", NENTRIES, MID_CP, NENTRIES);
-	/* Everything into the main database file, so that copying it copies the ledger. */
-	snprintf(path, sizeof(path), "%s/evident.db", dir);
-	if (sqlite3_open(path, &db) != SQLITE_OK ||
-	    sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL) != SQLITE_OK) {
-		printf("# wal checkpoint: %s\n", sqlite3_errmsg(db));
-		sqlite3_close(db);
-		return -1;
-	}
-	sqlite3_close(db);
-	return 0;
+	return wal_checkpoint(dir);
 fail:
-	printf("# pristine ledger: %s\n", err.msg);
+	printf("# ledger: %s\n", err.msg);
 	ev_ledger_close(l);
 	return -1;
 }
 
-/* ---- the intruder: plain sqlite3 on a copy ---------------------------------- */
-
-struct row {
-	int64_t seq, time;
-	char kind[80], subject[300], actor[160];
-	char *body;
-	uint8_t leaf[EV_HASH_LEN];
-};
-
-static int
-read_row(sqlite3 *db, int64_t seq, struct row *r)
-{
-	sqlite3_stmt *s = NULL;
-	int rc = -1;
-
-	memset(r, 0, sizeof(*r));
-	if (sqlite3_prepare_v2(db,
-		"SELECT seq, time, kind, subject, actor, body, leaf_hash FROM entries WHERE seq = ?",
-		-1, &s, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_int64(s, 1, seq);
-	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_bytes(s, 6) == EV_HASH_LEN) {
-		r->seq = sqlite3_column_int64(s, 0);
-		r->time = sqlite3_column_int64(s, 1);
-		snprintf(r->kind, sizeof(r->kind), "%s", sqlite3_column_text(s, 2));
-		snprintf(r->subject, sizeof(r->subject), "%s", sqlite3_column_text(s, 3));
-		snprintf(r->actor, sizeof(r->actor), "%s", sqlite3_column_text(s, 4));
-		r->body = ev_xstrdup((const char *)sqlite3_column_text(s, 5));
-		memcpy(r->leaf, sqlite3_column_blob(s, 6), EV_HASH_LEN);
-		rc = 0;
-	}
-	sqlite3_finalize(s);
-	return rc;
-}
-
-/* Write every column but seq of r into entry seq. */
-static int
-write_row(sqlite3 *db, int64_t seq, const struct row *r)
-{
-	sqlite3_stmt *s = NULL;
-	int rc;
-
-	if (sqlite3_prepare_v2(db,
-		"UPDATE entries SET time = ?2, kind = ?3, subject = ?4, actor = ?5, body = ?6, "
-		"leaf_hash = ?7 WHERE seq = ?1",
-		-1, &s, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_int64(s, 1, seq);
-	sqlite3_bind_int64(s, 2, r->time);
-	sqlite3_bind_text(s, 3, r->kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, r->subject, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 5, r->actor, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 6, r->body, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(s, 7, r->leaf, EV_HASH_LEN, SQLITE_STATIC);
-	rc = sqlite3_step(s) == SQLITE_DONE && sqlite3_changes(db) == 1 ? 0 : -1;
-	sqlite3_finalize(s);
-	return rc;
-}
-
-/* Change one random letter or digit of s to another of its class; -1 if none. */
-static int
-flip_alnum(char *s)
-{
-	size_t n = strlen(s), cand = 0, pick;
-
-	for (size_t i = 0; i < n; i++)
-		if ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9'))
-			cand++;
-	if (cand == 0)
-		return -1;
-	pick = (size_t)(rnd() % cand);
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
-			continue;
-		if (pick-- != 0)
-			continue;
-		if (c >= 'a' && c <= 'z')
-			s[i] = (char)('a' + (c - 'a' + 1 + (int)(rnd() % 25)) % 26);
-		else
-			s[i] = (char)('0' + (c - '0' + 1 + (int)(rnd() % 9)) % 10);
-		return 0;
-	}
-	return -1;
-}
+/* ---- the intruder: plain sqlite3 (and zstd) on a copy ---------------------------- */
 
 static int
 exec1(sqlite3 *db, const char *sql)
@@ -340,13 +277,264 @@ exec1(sqlite3 *db, const char *sql)
 static int
 drop_triggers(sqlite3 *db)
 {
-	return exec1(db, "DROP TRIGGER entries_no_update; DROP TRIGGER entries_no_delete;"
-			 "DROP TRIGGER nodes_no_update; DROP TRIGGER nodes_no_delete;");
+	return exec1(db, "DROP TRIGGER bundles_no_update; DROP TRIGGER bundles_no_delete;"
+			 "DROP TRIGGER bundle_stream_append_only; DROP TRIGGER bundle_stream_no_delete;"
+			 "DROP TRIGGER hashes_no_update; DROP TRIGGER hashes_no_delete;"
+			 "DROP TRIGGER tail_no_update; DROP TRIGGER tail_no_delete;");
 }
 
-enum kind { T_BODY, T_FIELD, T_DELETE, T_SWAP, T_TRUNCATE, T_NODE, T_NODEDEL, T_REHASH, T__N };
-static const char *const kind_name[T__N] = { "body", "field", "delete", "swap", "truncate",
-	"node", "nodedel", "rehash" };
+/* Change one random letter or digit in s[a..b) to another of its class; -1 if none. */
+static int
+flip_alnum_in(char *s, size_t a, size_t b)
+{
+	size_t cand = 0, pick;
+
+	for (size_t i = a; i < b; i++)
+		if ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9'))
+			cand++;
+	if (cand == 0)
+		return -1;
+	pick = (size_t)(rnd() % cand);
+	for (size_t i = a; i < b; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
+			continue;
+		if (pick-- != 0)
+			continue;
+		if (c >= 'a' && c <= 'z')
+			s[i] = (char)('a' + (c - 'a' + 1 + (int)(rnd() % 25)) % 26);
+		else
+			s[i] = (char)('0' + (c - '0' + 1 + (int)(rnd() % 9)) % 10);
+		return 0;
+	}
+	return -1;
+}
+
+/* Flip a letter or digit of the body of a leaf (between "body": and ,"kind":). */
+static int
+flip_body(char *leaf, size_t n)
+{
+	char *b = memmem(leaf, n, "\"body\":", 7), *k;
+
+	if (b == NULL)
+		return -1;
+	k = memmem(b, n - (size_t)(b - leaf), ",\"kind\":", 8);
+	if (k == NULL)
+		return -1;
+	return flip_alnum_in(leaf, (size_t)(b - leaf) + 7, (size_t)(k - leaf));
+}
+
+/* A bundle decompressed: raw bytes and where each entry starts. */
+struct rawb {
+	char *raw;
+	size_t len;
+	size_t off[256], elen[256];
+};
+
+static int sql_blob(sqlite3 *db, const char *sql, int64_t key, const void *p, size_t n);
+
+#define CHUNK 4040 /* src/store/sqlite.c STREAM_CHUNK */
+
+/* The compressed bytes of bundle n: its (off, len) in the stream, from the chunks. */
+static unsigned char *
+stream_read(sqlite3 *db, int64_t n, size_t *len, int64_t *off_out)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t off = -1, l = 0;
+	unsigned char *z = NULL;
+	size_t got = 0;
+
+	if (sqlite3_prepare_v2(db, "SELECT off, len FROM bundles WHERE n = ?1", -1, &s, NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_bind_int64(s, 1, n);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		off = sqlite3_column_int64(s, 0);
+		l = sqlite3_column_int64(s, 1);
+	}
+	sqlite3_finalize(s);
+	if (off < 0 || l <= 0 ||
+	    sqlite3_prepare_v2(db, "SELECT id, data FROM bundle_stream WHERE id >= ?1 AND id <= ?2 ORDER BY id",
+		-1, &s, NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_bind_int64(s, 1, off / CHUNK);
+	sqlite3_bind_int64(s, 2, (off + l - 1) / CHUNK);
+	z = malloc((size_t)l);
+	while (sqlite3_step(s) == SQLITE_ROW && got < (size_t)l) {
+		const unsigned char *c = sqlite3_column_blob(s, 1);
+		size_t cl = (size_t)sqlite3_column_bytes(s, 1), skip = got ? 0 : (size_t)(off % CHUNK), k;
+		k = cl - skip < (size_t)l - got ? cl - skip : (size_t)l - got;
+		memcpy(z + got, c + skip, k);
+		got += k;
+	}
+	sqlite3_finalize(s);
+	*len = got;
+	if (off_out)
+		*off_out = off;
+	return z;
+}
+
+/* Overwrite bundle n's bytes in place (same length), chunk by chunk. */
+static int
+stream_patch(sqlite3 *db, int64_t off, const unsigned char *z, size_t len)
+{
+	for (size_t done = 0; done < len;) {
+		int64_t chunk = (off + (int64_t)done) / CHUNK, at = (off + (int64_t)done) % CHUNK;
+		sqlite3_stmt *s = NULL;
+		unsigned char buf[CHUNK];
+		size_t cl = 0, k;
+		int rc = -1;
+		if (sqlite3_prepare_v2(db, "SELECT data FROM bundle_stream WHERE id = ?1", -1, &s, NULL) == SQLITE_OK) {
+			sqlite3_bind_int64(s, 1, chunk);
+			if (sqlite3_step(s) == SQLITE_ROW) {
+				cl = (size_t)sqlite3_column_bytes(s, 0);
+				memcpy(buf, sqlite3_column_blob(s, 0), cl);
+				rc = 0;
+			}
+		}
+		sqlite3_finalize(s);
+		if (rc != 0)
+			return -1;
+		k = cl - (size_t)at < len - done ? cl - (size_t)at : len - done;
+		memcpy(buf + at, z + done, k);
+		if (sqlite3_prepare_v2(db, "UPDATE bundle_stream SET data = ?2 WHERE id = ?1", -1, &s, NULL) != SQLITE_OK)
+			return -1;
+		sqlite3_bind_int64(s, 1, chunk);
+		sqlite3_bind_blob(s, 2, buf, (int)cl, SQLITE_STATIC);
+		rc = sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
+		sqlite3_finalize(s);
+		if (rc != 0)
+			return -1;
+		done += k;
+	}
+	return 0;
+}
+
+static int
+bundle_read(sqlite3 *db, int64_t n, struct rawb *b)
+{
+	size_t zl = 0;
+	unsigned char *z = stream_read(db, n, &zl, NULL);
+	int rc = -1;
+
+	memset(b, 0, sizeof(*b));
+	if (z) {
+		unsigned long long raw = ZSTD_getFrameContentSize(z, zl);
+		if (raw != ZSTD_CONTENTSIZE_ERROR && raw != ZSTD_CONTENTSIZE_UNKNOWN) {
+			b->raw = malloc(raw);
+			b->len = ZSTD_decompress(b->raw, raw, z, zl);
+			if (!ZSTD_isError(b->len) && b->len == raw)
+				rc = 0;
+		}
+	}
+	free(z);
+	for (size_t i = 0, off = 0; rc == 0 && i < 256; i++) {
+		b->elen[i] = (size_t)((unsigned char)b->raw[off] << 8 | (unsigned char)b->raw[off + 1]);
+		b->off[i] = off + 2;
+		off += 2 + b->elen[i];
+	}
+	return rc;
+}
+
+/*
+ * Rewrite bundle n as an intruder who knows the format would: the new
+ * compressed bytes appended at the end of the stream (in new chunks), the
+ * bundle row pointed at them.
+ */
+static int
+bundle_write(sqlite3 *db, int64_t n, const struct rawb *b)
+{
+	sqlite3_stmt *s = NULL;
+	ZSTD_CCtx *c = ZSTD_createCCtx();
+	size_t bound = ZSTD_compressBound(b->len), zl;
+	unsigned char *z = malloc(bound);
+	int64_t next = 0;
+	int rc = -1;
+
+	ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 1);
+	zl = ZSTD_compress2(c, z, bound, b->raw, b->len);
+	if (ZSTD_isError(zl) ||
+	    sqlite3_prepare_v2(db, "SELECT coalesce(max(id) + 1, 0) FROM bundle_stream", -1, &s, NULL) != SQLITE_OK)
+		goto out;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		next = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	s = NULL;
+	for (size_t done = 0; done < zl; done += CHUNK) {
+		size_t k = zl - done < CHUNK ? zl - done : CHUNK;
+		if (sql_blob(db, "INSERT INTO bundle_stream(id, data) VALUES (?1, ?2)",
+			next + (int64_t)(done / CHUNK), z + done, k) != 0)
+			goto out;
+	}
+	if (sqlite3_prepare_v2(db, "UPDATE bundles SET off = ?2, len = ?3 WHERE n = ?1", -1, &s, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_int64(s, 1, n);
+	sqlite3_bind_int64(s, 2, next * CHUNK);
+	sqlite3_bind_int64(s, 3, (int64_t)zl);
+	rc = sqlite3_step(s) == SQLITE_DONE && sqlite3_changes(db) == 1 ? 0 : -1;
+out:
+	sqlite3_finalize(s);
+	ZSTD_freeCCtx(c);
+	free(z);
+	return rc;
+}
+
+/* The Merkle tree hash of a decompressed bundle's 256 leaves. */
+static void
+bundle_root(const struct rawb *b, uint8_t out[32])
+{
+	uint8_t h[256][32];
+
+	for (int i = 0; i < 256; i++)
+		ev_merkle_leaf_hash(b->raw + b->off[i], b->elen[i], h[i]);
+	for (int n = 256; n > 1; n /= 2)
+		for (int i = 0; i < n / 2; i++)
+			ev_merkle_node_hash(h[2 * i], h[2 * i + 1], h[i]);
+	memcpy(out, h[0], 32);
+}
+
+static int
+sql_blob(sqlite3 *db, const char *sql, int64_t key, const void *p, size_t n)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = -1;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(s, 1, key);
+		sqlite3_bind_blob(s, 2, p, (int)n, SQLITE_STATIC);
+		rc = sqlite3_step(s) == SQLITE_DONE && sqlite3_changes(db) == 1 ? 0 : -1;
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* A tail row's leaf (malloc'd) and hash. */
+static int
+tail_read(sqlite3 *db, int64_t seq, char **leaf, size_t *n, uint8_t hash[32])
+{
+	sqlite3_stmt *s = NULL;
+	int rc = -1;
+
+	if (sqlite3_prepare_v2(db, "SELECT leaf, leaf_hash FROM tail WHERE seq = ?1", -1, &s, NULL) !=
+		SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(s, 1, seq);
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_bytes(s, 1) == 32) {
+		*n = (size_t)sqlite3_column_bytes(s, 0);
+		*leaf = malloc(*n + 1);
+		memcpy(*leaf, sqlite3_column_blob(s, 0), *n);
+		(*leaf)[*n] = '\0';
+		memcpy(hash, sqlite3_column_blob(s, 1), 32);
+		rc = 0;
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+enum kind { T_TAILBODY, T_TAILFIELD, T_TAILDEL, T_TRUNCATE, T_BUNDLEBODY, T_BUNDLEBYTE,
+	T_BUNDLESWAP, T_BUNDLEHASH, T_BUNDLEDEL, T_TIMES, T_INDEX, T_REHASH, T__N };
+static const char *const kind_name[T__N] = { "tailbody", "tailfield", "taildel", "truncate",
+	"bundlebody", "bundlebyte", "bundleswap", "bundlehash", "bundledel", "times", "index",
+	"rehash" };
 
 /* What the verify message must say. */
 struct expect {
@@ -357,17 +545,27 @@ struct expect {
 	char what[200];         /* what was done, for the test line */
 };
 
+static void
+expect_range(struct expect *x, int64_t bundle, const char *contains)
+{
+	x->how = X_RANGE;
+	x->first = bundle * 256 + 1;
+	x->last = bundle * 256 + 256;
+	x->contains = contains;
+}
+
 static int
 tamper(const char *dir, enum kind k, struct expect *x)
 {
 	char path[4200], sql[256];
 	sqlite3 *db = NULL;
-	sqlite3_stmt *s = NULL;
-	struct row r1, r2;
+	struct rawb b;
+	char *leaf = NULL;
+	size_t ln = 0;
+	uint8_t h[32];
 	int rc = -1;
 
-	memset(&r1, 0, sizeof(r1));
-	memset(&r2, 0, sizeof(r2));
+	memset(&b, 0, sizeof(b));
 	memset(x, 0, sizeof(*x));
 	snprintf(path, sizeof(path), "%s/evident.db", dir);
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
@@ -375,169 +573,194 @@ tamper(const char *dir, enum kind k, struct expect *x)
 	if (drop_triggers(db) != 0)
 		goto out;
 	switch (k) {
-	case T_BODY: {
-		int64_t seq = (int64_t)rnd_between(1, NENTRIES);
-		if (read_row(db, seq, &r1) != 0 || flip_alnum(r1.body) != 0 ||
-		    write_row(db, seq, &r1) != 0)
+	case T_TAILBODY: {
+		int64_t seq = (int64_t)rnd_between(TAIL0, NENTRIES);
+		if (tail_read(db, seq, &leaf, &ln, h) != 0 || flip_body(leaf, ln) != 0 ||
+		    sql_blob(db, "UPDATE tail SET leaf = ?2 WHERE seq = ?1", seq, leaf, ln) != 0)
 			goto out;
 		x->how = X_ENTRY;
 		x->seq = seq;
-		x->contains = "leaf hash mismatch";
-		snprintf(x->what, sizeof(x->what), "one character of entry %" PRId64 "'s body", seq);
+		snprintf(x->what, sizeof(x->what), "one character of tail entry %" PRId64 "'s body", seq);
 		break;
 	}
-	case T_FIELD: {
-		int64_t seq = (int64_t)rnd_between(1, NENTRIES);
-		unsigned f = (unsigned)(rnd() % 6);
-		static const char *const fname[] = { "kind", "subject", "actor", "time + 1us",
-			"time - 1us", "leaf_hash" };
-		if (read_row(db, seq, &r1) != 0)
-			goto out;
-		if (f == 0)
-			flip_alnum(r1.kind);
-		else if (f == 1)
-			flip_alnum(r1.subject);
-		else if (f == 2)
-			flip_alnum(r1.actor);
-		else if (f == 3)
-			r1.time++;
-		else if (f == 4)
-			r1.time--;
-		else
-			r1.leaf[rnd() % EV_HASH_LEN] ^= (uint8_t)(1u << (rnd() % 8));
-		if (write_row(db, seq, &r1) != 0)
-			goto out;
+	case T_TAILFIELD: {
+		int64_t seq = (int64_t)rnd_between(TAIL0, NENTRIES);
+		unsigned f = (unsigned)(rnd() % 5);
+		static const char *const fname[] = { "kind", "subject", "time + 1us", "time - 1us",
+			"leaf_hash" };
+		static const char *const upd[] = { "kind = 'x' || kind", "subject = subject || 'x'",
+			"time = time + 1", "time = time - 1" };
+		if (f < 4) {
+			snprintf(sql, sizeof(sql), "UPDATE tail SET %s WHERE seq = %" PRId64, upd[f], seq);
+			if (exec1(db, sql) != 0 || sqlite3_changes(db) != 1)
+				goto out;
+		} else {
+			if (tail_read(db, seq, &leaf, &ln, h) != 0)
+				goto out;
+			h[rnd() % 32] ^= (uint8_t)(1u << (rnd() % 8));
+			if (sql_blob(db, "UPDATE tail SET leaf_hash = ?2 WHERE seq = ?1", seq, h, 32) != 0)
+				goto out;
+		}
 		x->how = X_ENTRY;
 		x->seq = seq;
-		snprintf(x->what, sizeof(x->what), "the %s of entry %" PRId64, fname[f], seq);
+		snprintf(x->what, sizeof(x->what), "the %s of tail entry %" PRId64, fname[f], seq);
 		break;
 	}
-	case T_DELETE: {
-		int64_t seq = (int64_t)rnd_between(1, NENTRIES - 1);
-		snprintf(sql, sizeof(sql), "DELETE FROM entries WHERE seq = %" PRId64, seq);
+	case T_TAILDEL: {
+		int64_t seq = (int64_t)rnd_between(TAIL0, NENTRIES - 1);
+		snprintf(sql, sizeof(sql), "DELETE FROM tail WHERE seq = %" PRId64, seq);
 		if (exec1(db, sql) != 0 || sqlite3_changes(db) != 1)
 			goto out;
 		x->how = X_ENTRY;
 		x->seq = seq;
 		x->contains = "missing";
-		snprintf(x->what, sizeof(x->what), "entry %" PRId64 " deleted", seq);
-		break;
-	}
-	case T_SWAP: {
-		int64_t a = (int64_t)rnd_between(1, NENTRIES), b;
-		do
-			b = (int64_t)rnd_between(1, NENTRIES);
-		while (b == a);
-		if (a > b) {
-			int64_t t = a;
-			a = b;
-			b = t;
-		}
-		if (read_row(db, a, &r1) != 0 || read_row(db, b, &r2) != 0 ||
-		    exec1(db, "BEGIN") != 0 || write_row(db, a, &r2) != 0 ||
-		    write_row(db, b, &r1) != 0 || exec1(db, "COMMIT") != 0)
-			goto out;
-		x->how = X_ENTRY;
-		x->seq = a;
-		snprintf(x->what, sizeof(x->what), "entries %" PRId64 " and %" PRId64 " swapped", a, b);
+		snprintf(x->what, sizeof(x->what), "tail entry %" PRId64 " deleted", seq);
 		break;
 	}
 	case T_TRUNCATE: {
-		/* Mostly a few entries, sometimes deep behind the middle checkpoint. */
-		int64_t kk = (int64_t)(rnd() % 3 ? rnd_between(1, 12) : rnd_between(1, NENTRIES));
-		int64_t keep = NENTRIES - kk;
-		int nodes = (int)(rnd() % 2);
-		snprintf(sql, sizeof(sql), "DELETE FROM entries WHERE seq > %" PRId64, keep);
-		if (exec1(db, sql) != 0 || sqlite3_changes(db) != kk)
+		/* Mostly a few tail rows; sometimes everything after the first bundle. */
+		int deep = rnd() % 4 == 0;
+		int64_t keep = deep ? 256 : (int64_t)rnd_between(TAIL0 - 1, NENTRIES - 1);
+		snprintf(sql, sizeof(sql), "DELETE FROM tail WHERE seq > %" PRId64, keep);
+		if (exec1(db, sql) != 0)
 			goto out;
-		if (nodes) {
-			/* Nodes whose last leaf index is at or beyond the cut: key >> 6 >= keep. */
-			snprintf(sql, sizeof(sql), "DELETE FROM nodes WHERE (key >> 6) >= %" PRId64,
-			    keep);
-			if (exec1(db, sql) != 0)
-				goto out;
-		}
+		if (deep && exec1(db, "DELETE FROM bundles WHERE n >= 1") != 0)
+			goto out;
 		x->how = X_ENTRY;
 		x->seq = keep + 1;
 		x->contains = "missing";
-		snprintf(x->what, sizeof(x->what),
-		    "the last %" PRId64 " entries truncated (to %" PRId64 ")%s", kk, keep,
-		    nodes ? " with their tree nodes" : "");
+		snprintf(x->what, sizeof(x->what), "the entries after %" PRId64 " truncated", keep);
 		break;
 	}
-	case T_NODE:
-	case T_NODEDEL: {
-		int64_t count = 0, key;
-		uint8_t h[EV_HASH_LEN];
-		unsigned level;
-		uint64_t last;
-		if (sqlite3_prepare_v2(db, "SELECT count(*) FROM nodes", -1, &s, NULL) != SQLITE_OK ||
-		    sqlite3_step(s) != SQLITE_ROW)
-			goto out;
-		count = sqlite3_column_int64(s, 0);
-		sqlite3_finalize(s);
-		s = NULL;
-		if (count < 1 ||
-		    sqlite3_prepare_v2(db, "SELECT key, hash FROM nodes ORDER BY key LIMIT 1 OFFSET ?",
-			-1, &s, NULL) != SQLITE_OK)
-			goto out;
-		sqlite3_bind_int64(s, 1, (int64_t)(rnd() % (uint64_t)count));
-		if (sqlite3_step(s) != SQLITE_ROW || sqlite3_column_bytes(s, 1) != EV_HASH_LEN)
-			goto out;
-		key = sqlite3_column_int64(s, 0);
-		memcpy(h, sqlite3_column_blob(s, 1), EV_HASH_LEN);
-		sqlite3_finalize(s);
-		s = NULL;
-		level = (unsigned)(key & 63);
-		last = (uint64_t)key >> 6;
-		x->how = X_RANGE;
-		x->first = (int64_t)(last + 2 - (1ULL << level)); /* seq = leaf index + 1 */
-		x->last = (int64_t)last + 1;
-		if (k == T_NODE) {
-			h[rnd() % EV_HASH_LEN] ^= (uint8_t)(1u << (rnd() % 8));
-			if (sqlite3_prepare_v2(db, "UPDATE nodes SET hash = ?2 WHERE key = ?1", -1, &s,
-				NULL) != SQLITE_OK)
-				goto out;
-			sqlite3_bind_blob(s, 2, h, EV_HASH_LEN, SQLITE_STATIC);
-			x->contains = "does not match";
-		} else {
-			if (sqlite3_prepare_v2(db, "DELETE FROM nodes WHERE key = ?1", -1, &s, NULL) !=
-			    SQLITE_OK)
-				goto out;
-			x->contains = "missing";
-		}
-		sqlite3_bind_int64(s, 1, key);
-		if (sqlite3_step(s) != SQLITE_DONE || sqlite3_changes(db) != 1)
-			goto out;
-		snprintf(x->what, sizeof(x->what), "tree node level %u over entries %" PRId64
-		    "..%" PRId64 " %s", level, x->first, x->last, k == T_NODE ? "changed" : "deleted");
-		break;
-	}
+	case T_BUNDLEBODY:
 	case T_REHASH: {
-		/* One in five is a checkpoint entry: its own signature must then give it away. */
-		int64_t seq = rnd() % 5 == 0 ? (rnd() % 2 ? MID_CP : NENTRIES)
-					     : (int64_t)rnd_between(1, NENTRIES);
-		struct ev_entry e;
-		struct ev_buf leaf = EV_BUF_INIT;
-		if (read_row(db, seq, &r1) != 0 || flip_alnum(r1.body) != 0)
-			goto out;
-		e.seq = (uint64_t)seq;
-		e.time_us = r1.time;
-		e.kind = r1.kind;
-		e.subject = r1.subject;
-		e.actor = r1.actor;
-		e.body = r1.body;
-		e.body_len = strlen(r1.body);
-		e.leaf_hash = NULL;
-		ev_entry_leaf(&e, &leaf);
-		ev_merkle_leaf_hash(leaf.p, leaf.len, r1.leaf);
-		ev_buf_free(&leaf);
-		if (write_row(db, seq, &r1) != 0)
-			goto out;
+		int64_t n = (int64_t)(rnd() % NBUNDLES), i = (int64_t)(rnd() % 256);
+		int in_tail = k == T_REHASH && rnd() % 3 == 0;
+		int64_t seq = in_tail ? (int64_t)rnd_between(TAIL0, NENTRIES) : n * 256 + i + 1;
+		if (in_tail) {
+			/* A tail entry changed and its stored leaf hash recomputed. */
+			if (tail_read(db, seq, &leaf, &ln, h) != 0 || flip_body(leaf, ln) != 0)
+				goto out;
+			ev_merkle_leaf_hash(leaf, ln, h);
+			if (sql_blob(db, "UPDATE tail SET leaf = ?2 WHERE seq = ?1", seq, leaf, ln) != 0 ||
+			    sql_blob(db, "UPDATE tail SET leaf_hash = ?2 WHERE seq = ?1", seq, h, 32) != 0)
+				goto out;
+		} else {
+			if (bundle_read(db, n, &b) != 0 || flip_body(b.raw + b.off[i], b.elen[i]) != 0 ||
+			    bundle_write(db, n, &b) != 0)
+				goto out;
+			if (k == T_REHASH) {
+				bundle_root(&b, h);
+				if (sql_blob(db, "UPDATE bundles SET hash = ?2 WHERE n = ?1", n, h, 32) != 0)
+					goto out;
+			}
+		}
 		x->how = X_COVER;
 		x->seq = seq;
-		snprintf(x->what, sizeof(x->what),
-		    "entry %" PRId64 "'s body changed and its leaf hash recomputed", seq);
+		snprintf(x->what, sizeof(x->what), "entry %" PRId64 "'s body changed%s", seq,
+		    k == T_REHASH ? (in_tail ? " and its leaf hash recomputed"
+					     : " and its bundle's hash recomputed")
+				  : " in its bundle");
+		break;
+	}
+	case T_BUNDLEBYTE: {
+		int64_t n = (int64_t)(rnd() % NBUNDLES), off = 0;
+		size_t zl = 0;
+		unsigned char *z = stream_read(db, n, &zl, &off);
+		if (z == NULL || zl < 16) {
+			free(z);
+			goto out;
+		}
+		/* After the frame header: the payload or its checksum. */
+		z[rnd_between(12, zl - 1)] ^= (uint8_t)(1u << (rnd() % 8));
+		rc = stream_patch(db, off, z, zl);
+		free(z);
+		if (rc != 0)
+			goto out;
+		rc = -1;
+		expect_range(x, n, NULL);
+		snprintf(x->what, sizeof(x->what), "one bit of bundle %" PRId64 "'s compressed data", n);
+		break;
+	}
+	case T_BUNDLESWAP: {
+		int64_t n = (int64_t)(rnd() % NBUNDLES), i = (int64_t)(rnd() % 256), j;
+		struct rawb c;
+		do
+			j = (int64_t)(rnd() % 256);
+		while (j == i);
+		if (i > j) {
+			int64_t t = i;
+			i = j;
+			j = t;
+		}
+		if (bundle_read(db, n, &b) != 0)
+			goto out;
+		/* Rebuild the bundle with entries i and j exchanged. */
+		memset(&c, 0, sizeof(c));
+		c.raw = malloc(b.len);
+		for (int e = 0; e < 256; e++) {
+			int from = e == i ? (int)j : e == j ? (int)i : e;
+			c.raw[c.len] = (char)(b.elen[from] >> 8);
+			c.raw[c.len + 1] = (char)b.elen[from];
+			memcpy(c.raw + c.len + 2, b.raw + b.off[from], b.elen[from]);
+			c.len += 2 + b.elen[from];
+		}
+		rc = bundle_write(db, n, &c);
+		free(c.raw);
+		if (rc != 0)
+			goto out;
+		rc = -1;
+		x->how = X_ENTRY;
+		x->seq = n * 256 + i + 1;
+		snprintf(x->what, sizeof(x->what), "entries %" PRId64 " and %" PRId64 " swapped in their bundle",
+		    n * 256 + i + 1, n * 256 + j + 1);
+		break;
+	}
+	case T_BUNDLEHASH: {
+		int64_t n = (int64_t)(rnd() % NBUNDLES);
+		sqlite3_stmt *s = NULL;
+		if (sqlite3_prepare_v2(db, "SELECT hash FROM bundles WHERE n = ?1", -1, &s, NULL) != SQLITE_OK)
+			goto out;
+		sqlite3_bind_int64(s, 1, n);
+		if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_bytes(s, 0) == 32)
+			memcpy(h, sqlite3_column_blob(s, 0), 32);
+		sqlite3_finalize(s);
+		h[rnd() % 32] ^= (uint8_t)(1u << (rnd() % 8));
+		if (sql_blob(db, "UPDATE bundles SET hash = ?2 WHERE n = ?1", n, h, 32) != 0)
+			goto out;
+		expect_range(x, n, "recorded tree hash");
+		snprintf(x->what, sizeof(x->what), "one bit of bundle %" PRId64 "'s recorded hash", n);
+		break;
+	}
+	case T_BUNDLEDEL:
+		if (exec1(db, "DELETE FROM bundles WHERE n = 0") != 0)
+			goto out;
+		expect_range(x, 0, "missing");
+		snprintf(x->what, sizeof(x->what), "the first bundle deleted");
+		break;
+	case T_TIMES: {
+		int64_t n = (int64_t)(rnd() % NBUNDLES);
+		int first = (int)(rnd() % 2);
+		snprintf(sql, sizeof(sql), "UPDATE bundles SET %s = %s %s 1 WHERE n = %" PRId64,
+		    first ? "first_time" : "last_time", first ? "first_time" : "last_time",
+		    rnd() % 2 ? "+" : "-", n);
+		if (exec1(db, sql) != 0 || sqlite3_changes(db) != 1)
+			goto out;
+		expect_range(x, n, "recorded times");
+		snprintf(x->what, sizeof(x->what), "bundle %" PRId64 "'s recorded %s time", n,
+		    first ? "first" : "last");
+		break;
+	}
+	case T_INDEX: {
+		int64_t n = (int64_t)(rnd() % (NBUNDLES + 1));
+		/* ix is WITHOUT ROWID: pick a row by its key. */
+		snprintf(sql, sizeof(sql),
+		    "UPDATE ix SET count = count + 1 WHERE (kind, subject, n) = (SELECT kind, subject, n "
+		    "FROM ix WHERE n = %" PRId64 " ORDER BY kind, subject LIMIT 1)", n);
+		if (exec1(db, sql) != 0 || sqlite3_changes(db) != 1)
+			goto out;
+		expect_range(x, n, "index");
+		snprintf(x->what, sizeof(x->what), "an index count of bundle %" PRId64, n);
 		break;
 	}
 	default:
@@ -547,11 +770,20 @@ tamper(const char *dir, enum kind k, struct expect *x)
 out:
 	if (rc != 0)
 		printf("# tamper %s failed: %s\n", kind_name[k], db ? sqlite3_errmsg(db) : "open");
-	sqlite3_finalize(s);
 	sqlite3_close(db);
-	free(r1.body);
-	free(r2.body);
+	free(b.raw);
+	free(leaf);
 	return rc;
+}
+
+/* The first checkpoint at or after seq. */
+static int64_t
+checkpoint_after(int64_t seq)
+{
+	for (int64_t c = RUN + 1; c <= NENTRIES; c += RUN + 1)
+		if (c >= seq)
+			return c;
+	return NENTRIES;
 }
 
 /* Does msg (one "evident: verify: ..." line) say what x expects? */
@@ -577,7 +809,7 @@ names_it(const char *msg, const struct expect *x)
 		snprintf(want, sizeof(want), "entries %" PRId64 "..%" PRId64 ": ", x->first, x->last);
 		return strncmp(m, want, strlen(want)) == 0;
 	case X_COVER:
-		/* The entry itself, a checkpoint at it, or a node range over it. */
+		/* The entry itself, a checkpoint at it, or a range over it ... */
 		snprintf(want, sizeof(want), "entry %" PRId64 ": ", x->seq);
 		if (strncmp(m, want, strlen(want)) == 0)
 			return 1;
@@ -586,12 +818,9 @@ names_it(const char *msg, const struct expect *x)
 			return 1;
 		if (sscanf(m, "entries %lld..%lld: ", &a, &b) == 2 && a <= x->seq && x->seq <= b)
 			return 1;
-		/*
-		 * The store keeps tree nodes of whole tiles only (ledger.c, EV_TILE_LEVEL):
-		 * an entry in the last, partial tile before a checkpoint is pinned by that
-		 * checkpoint's root alone, so the first checkpoint after it must say so.
-		 */
-		c = x->seq < MID_CP ? MID_CP : NENTRIES;
+		/* ... or, when every stored hash over it was made to agree, the first
+		 * checkpoint after it, whose signed root no longer matches. */
+		c = checkpoint_after(x->seq);
 		snprintf(want, sizeof(want),
 		    "checkpoint at entry %" PRId64 ": root does not match the entries 1..%" PRId64,
 		    c, c - 1);
@@ -606,7 +835,7 @@ main(void)
 	char pristine[2048], copy[2048], msg[4096];
 	const char *seed_s = getenv("TAMPER_SEED"), *iter_s = getenv("TAMPER_ITER");
 	uint64_t seed = seed_s ? strtoull(seed_s, NULL, 0) : 0x9162e319401ULL;
-	int iters = iter_s ? atoi(iter_s) : 320;
+	int iters = iter_s ? atoi(iter_s) : 360;
 	int counts[T__N] = { 0 };
 	int status;
 
@@ -627,7 +856,9 @@ main(void)
 	    seed, iters);
 	rng_state = seed ? seed : 1;
 
-	CHECK(build_pristine(pristine) == 0, "pristine ledger built with the library");
+	CHECK(build_ledger(pristine, NRUNS, RUN, 0) == 0,
+	    "pristine ledger built with the library: %d entries, checkpoints every %d", NENTRIES,
+	    RUN + 1);
 	CHECK(copy_ledger(pristine, copy) == 0 && (status = run_verify(copy, msg, sizeof(msg))) == 0,
 	    "a plain copy of the pristine ledger verifies (exit 0) %s", msg);
 
@@ -637,12 +868,12 @@ main(void)
 		char p[4300];
 		snprintf(p, sizeof(p), "%s/evident.db", copy);
 		sqlite3_open(p, &db);
-		exec1(db, "DROP TRIGGER nodes_no_delete");
+		exec1(db, "DROP TRIGGER hashes_no_delete");
 		sqlite3_close(db);
 		status = run_verify(copy, msg, sizeof(msg));
 		int single = one_line(msg);
 		msg[strcspn(msg, "\n")] = '\0';
-		CHECK(status == 3 && strstr(msg, "trigger nodes_no_delete is missing") && single,
+		CHECK(status == 3 && strstr(msg, "trigger hashes_no_delete is missing") && single,
 		    "a dropped append-only trigger alone: exit 3 naming it (exit %d: %s)", status,
 		    msg);
 	}
@@ -663,7 +894,34 @@ main(void)
 		CHECK(ok, "tamper %d: %s: verify exits 3 and names it", i, x.what);
 	}
 	for (int k = 0; k < T__N; k++)
-		printf("# %-8s %d iterations\n", kind_name[k], counts[k]);
+		printf("# %-10s %d iterations\n", kind_name[k], counts[k]);
+
+	/* The level-2 tile hash of a larger ledger: changed, then deleted. */
+	{
+		char big[2100];
+		snprintf(big, sizeof(big), "%s/big", workdir);
+		CHECK(build_ledger(big, 0, 0, BIG) == 0, "a ledger of %d entries", BIG);
+		for (int del = 0; del < 2; del++) {
+			sqlite3 *db = NULL;
+			char p[4300];
+			int ok;
+			copy_ledger(big, copy);
+			snprintf(p, sizeof(p), "%s/evident.db", copy);
+			sqlite3_open(p, &db);
+			drop_triggers(db);
+			exec1(db, del ? "DELETE FROM hashes WHERE level = 2 AND n = 0"
+				      : "UPDATE hashes SET hash = zeroblob(32) WHERE level = 2 AND n = 0");
+			sqlite3_close(db);
+			status = run_verify(copy, msg, sizeof(msg));
+			ok = status == 3 && one_line(msg) &&
+			    strstr(msg, "evident: verify: entries 1..65536: ") &&
+			    strstr(msg, del ? "missing" : "does not match");
+			if (!ok)
+				printf("# exit %d, stderr: %s", status, msg);
+			CHECK(ok, "the level-2 tile hash over entries 1..65536 %s: named",
+			    del ? "deleted" : "changed");
+		}
+	}
 	rm_rf(workdir);
 	UNIT_END();
 }
