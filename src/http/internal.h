@@ -94,6 +94,7 @@ struct ev_http_resp {
 	char location[512];
 	char cookie[256];
 	unsigned retry_after;
+	const char *cache_control; /* NULL: no-store */
 };
 
 typedef void (*ev_http_handler)(struct ev_http_req *rq, struct ev_http_resp *rs);
@@ -145,6 +146,7 @@ void ev_api_append(struct ev_http_req *, struct ev_http_resp *);
 void ev_api_verify_get(struct ev_http_req *, struct ev_http_resp *);
 void ev_api_verify_post(struct ev_http_req *, struct ev_http_resp *);
 void ev_api_checkpoints(struct ev_http_req *, struct ev_http_resp *);
+void ev_api_tlog(struct ev_http_req *, struct ev_http_resp *);
 void ev_api_checkpoint_post(struct ev_http_req *, struct ev_http_resp *);
 void ev_api_prove_inclusion(struct ev_http_req *, struct ev_http_resp *);
 void ev_api_prove_consistency(struct ev_http_req *, struct ev_http_resp *);

@@ -104,6 +104,7 @@ static const struct route routes[] = {
 	{ "GET", "/api/verify", ANY, 0, ev_api_verify_get },
 	{ "POST", "/api/verify", MON | COMP | ADM, 0, ev_api_verify_post },
 	{ "GET", "/api/checkpoints", ANY, 0, ev_api_checkpoints },
+	{ "GET", "/tlog/{path*}", ANY, 0, ev_api_tlog },
 	{ "POST", "/api/checkpoints", MON | COMP | ADM, 0, ev_api_checkpoint_post },
 	{ "GET", "/api/proofs/inclusion", ANY, 0, ev_api_prove_inclusion },
 	{ "GET", "/api/proofs/consistency", ANY, 0, ev_api_prove_consistency },
@@ -515,6 +516,24 @@ match(const char *pattern, const char *path, struct ev_http_req *rq)
 		se = se ? se : path + strlen(path);
 		pl = (size_t)(pe - pattern);
 		sl = (size_t)(se - path);
+		if (pl > 3 && pattern[0] == '{' && pattern[pl - 2] == '*' && pattern[pl - 1] == '}') {
+			/* "{name*}": the rest of the path, one parameter (tile paths). */
+			size_t rl = strlen(path);
+			if (rl == 0 || rl > 128 || np >= EV_HTTP_MAX_PARAMS ||
+			    used + rl + 1 > sizeof(rq->param_buf))
+				return 0;
+			for (size_t i = 0; i < rl; i++) {
+				char c = path[i];
+				if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '/' ||
+					c == '.'))
+					return 0;
+				if (c == '.' && i + 1 < rl && path[i + 1] == '.')
+					return 0;
+			}
+			memcpy(rq->param_buf + used, path, rl + 1);
+			rq->params[np++] = rq->param_buf + used;
+			return 1;
+		}
 		if (pl > 2 && pattern[0] == '{' && pattern[pl - 1] == '}') {
 			if (sl == 0 || sl > 64 || np >= EV_HTTP_MAX_PARAMS ||
 			    used + sl + 1 > sizeof(rq->param_buf))
@@ -709,7 +728,8 @@ static void
 add_headers(struct ev_http *h, struct MHD_Response *resp, const struct ev_http_resp *rs)
 {
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, rs->type);
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+	    rs->cache_control ? rs->cache_control : "no-store");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
 	/* same-origin, not no-referrer: with no-referrer browsers send "Origin: null" on POSTs */
