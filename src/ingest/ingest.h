@@ -3,15 +3,16 @@
  *
  * One pipeline (struct ev_ingest) takes raw lines from any feeder (the
  * `ingest` command's files and stdin, the daemon's syslog listeners and file
- * tails), queues them, and at each flush runs, inside one ledger
- * transaction: parse (parse.h) -> one `log` entry per line -> the Sigma rules
- * (rules.h) with the line's seq -> one `alert.raised` entry per match.  Seqs
- * are known before the append (the transaction holds the write lock and the
- * batch goes in as one ev_ledger_append), so an alert names the seqs of the
- * lines that raised it and its own seq is the alert id.  A flush that fails
- * rolls back and keeps its lines queued; the retry runs them through the
- * rules again, so a correlation may count a retried line twice (rare: only
- * after a store failure).
+ * tails), queues them, and at each flush: parse (parse.h) -> one `log` entry
+ * per line -> the Sigma rules (rules.h) with the line's seq -> one
+ * `alert.raised` entry per match, then hands the batch to the ledger's writer
+ * thread (ev_stream) which hashes, bundles and commits it as one transaction
+ * while the next batch is built.  Seqs are known before the commit (the
+ * stream holds the ledger's append lease), so an alert names the seqs of the
+ * lines that raised it and its own seq is the alert id.  A batch that fails
+ * to commit goes back, with everything after it, to the front of the queue;
+ * the retry runs them through the rules again, so a correlation may count a
+ * retried line twice (rare: only after a store failure).
  *
  * A line that does not parse is stored raw with "parsed":false and the
  * parser's reason; a line longer than EV_INGEST_MAX_LINE is stored cut at
@@ -102,8 +103,13 @@ int ev_lines_feed(struct ev_lines *lb, const char *data, size_t n, ev_line_cb cb
 int ev_lines_finish(struct ev_lines *lb, ev_line_cb cb, void *arg);
 void ev_lines_free(struct ev_lines *lb);
 
-/* Record everything queued, durably, in one transaction. */
+/*
+ * Record everything queued, durably; returns when it is committed.  (A flush
+ * the batch size triggers inside ev_ingest_line hands the batch to the
+ * ledger's writer thread and returns at once; see pipeline.c.)
+ */
 int ev_ingest_flush(struct ev_ingest *p, struct ev_err *err);
+/* Lines not yet durable: queued, or in the batch the writer is committing. */
 size_t ev_ingest_pending(const struct ev_ingest *p);
 size_t ev_ingest_pending_bytes(const struct ev_ingest *p);
 void ev_ingest_get_stats(const struct ev_ingest *p, struct ev_ingest_stats *st);

@@ -22,6 +22,7 @@
 
 #include "alerts/alerts.h"
 #include "util/datadir.h"
+#include "util/jscan.h"
 #include "util/enc.h"
 #include "util/timeutil.h"
 
@@ -48,8 +49,24 @@ struct pend {
 	size_t body_off, body_len;
 };
 
+/* The batch in flight: handed to the ledger's writer thread, its buffers kept until done. */
+struct flight {
+	struct ev_buf q, bodies, strs;
+	struct qline *lines;
+	size_t n, cap;
+	struct pend *pend;
+	size_t cappend;
+	struct ev_entry_in *in;
+	size_t capin;
+	struct ev_stream_batch b;
+	int active;
+	uint64_t nlog, parsed, unparsed, truncated, alerts, bytes;
+};
+
 struct ev_ingest {
 	struct ev_ledger *l;
+	struct ev_stream *s; /* the writer thread, opened at the first flush */
+	struct flight fl;
 	struct ev_ingest_opts o;
 	struct ev_ingest_stats st;
 	struct ev_buf q;
@@ -66,8 +83,11 @@ struct ev_ingest {
 	size_t capin;
 	uint64_t next_seq;
 	uint64_t flush_alerts;
+	int checked; /* every body of the batch built is canonical (ev_jscan_canonical) */
 	size_t order[EV_PARSE_MAX_FIELDS];
 };
+
+static int flush_async(struct ev_ingest *p, struct ev_err *err);
 
 int
 ev_ingest_new(struct ev_ledger *l, const struct ev_ingest_opts *o, struct ev_ingest **out,
@@ -90,6 +110,16 @@ ev_ingest_free(struct ev_ingest *p)
 {
 	if (p == NULL)
 		return;
+	/* Let a batch in flight finish (its lines were the caller's to flush). */
+	if (p->fl.active)
+		ev_stream_wait(p->s, &p->fl.b);
+	ev_stream_close(p->s);
+	ev_buf_free(&p->fl.q);
+	ev_buf_free(&p->fl.bodies);
+	ev_buf_free(&p->fl.strs);
+	free(p->fl.lines);
+	free(p->fl.pend);
+	free(p->fl.in);
 	for (size_t i = 0; i < p->nsrc; i++) {
 		free(p->srcs[i].name);
 		free(p->srcs[i].actor);
@@ -109,13 +139,13 @@ ev_ingest_free(struct ev_ingest *p)
 size_t
 ev_ingest_pending(const struct ev_ingest *p)
 {
-	return p->n;
+	return p->n + (p->fl.active ? p->fl.n : 0);
 }
 
 size_t
 ev_ingest_pending_bytes(const struct ev_ingest *p)
 {
-	return p->q.len;
+	return p->q.len + (p->fl.active ? p->fl.q.len : 0);
 }
 
 void
@@ -178,7 +208,7 @@ ev_ingest_line_cut(struct ev_ingest *p, const char *source, const char *line, si
 	q->src = si;
 	ev_buf_add(&p->q, line, keep);
 	if (p->n >= p->o.batch || p->q.len >= EV_INGEST_MAX_QUEUE)
-		return ev_ingest_flush(p, err);
+		return flush_async(p, err);
 	return EV_OK;
 }
 
@@ -279,6 +309,71 @@ log_body(struct ev_ingest *p, const struct qline *q, const char *line, int trunc
 	ev_buf_addc(b, '}');
 }
 
+/*
+ * A ledger entry is at most EV_LEAF_LIMIT bytes (one C2SP bundle entry), and
+ * a log body repeats the line (raw, message, sometimes base64): a long line
+ * may not fit parsed.  Then, in this order: keep the exact line without its
+ * parsed fields (the rules have seen them; they can be parsed again from
+ * raw), or, when even that is too long, keep the line cut at a character
+ * boundary with its full length.  LOG_BODY_MAX leaves room for the entry's
+ * other fields.
+ */
+#define LOG_BODY_MAX (EV_LEAF_LIMIT - 1024u)
+
+static void
+log_body_unparsed(struct ev_ingest *p, const struct qline *q, const char *line, size_t keep,
+    size_t full)
+{
+	struct ev_buf *b = &p->bodies;
+	char msg[200];
+
+	if (keep < full)
+		snprintf(msg, sizeof(msg), "line of %zu bytes is too long for one ledger entry (%u "
+		    "bytes); stored cut", full, EV_LEAF_LIMIT);
+	else
+		snprintf(msg, sizeof(msg), "line of %zu bytes is too long to store with its parsed "
+		    "fields; stored whole without them", full);
+	ev_buf_add(b, "{\"error\":", 9);
+	ev_alerts_json_str(b, msg, strlen(msg));
+	ev_buf_add(b, ",\"fields\":{},\"format\":\"auto\",\"parsed\":false,\"raw\":", 50);
+	if (ev_alerts_json_str(b, line, keep)) {
+		ev_buf_reset(&p->b64);
+		ev_buf_reserve(&p->b64, 4 * ((keep + 2) / 3) + 1);
+		ev_b64_encode((const uint8_t *)line, keep, p->b64.p);
+		ev_buf_add(b, ",\"raw_base64\":\"", 15);
+		ev_buf_adds(b, p->b64.p);
+		ev_buf_addc(b, '"');
+	}
+	if (keep < full) {
+		ev_buf_add(b, ",\"truncated\":", 13);
+		ev_buf_add_u64(b, full);
+	}
+	ev_buf_addc(b, '}');
+	(void)q;
+}
+
+/* log_body, made to fit in one ledger entry (see LOG_BODY_MAX). */
+static void
+log_body_fit(struct ev_ingest *p, const struct qline *q, const char *line, int truncated)
+{
+	size_t start = p->bodies.len, keep = q->len;
+
+	log_body(p, q, line, truncated);
+	if (p->bodies.len - start <= LOG_BODY_MAX)
+		return;
+	for (;;) {
+		p->bodies.len = start;
+		log_body_unparsed(p, q, line, keep, q->full_len);
+		if (p->bodies.len - start <= LOG_BODY_MAX || keep == 0)
+			break;
+		/* Too long still (escapes, base64): cut harder, at a character boundary. */
+		keep = keep * 3 / 4;
+		while (keep > 0 && ((unsigned char)line[keep] & 0xc0) == 0x80)
+			keep--;
+	}
+	p->bodies.p[p->bodies.len] = '\0';
+}
+
 static int
 on_match(const struct ev_rule_match *m, const struct ev_event *ev, void *arg)
 {
@@ -332,34 +427,42 @@ auto_register(struct ev_ingest *p, struct isrc *s)
 	p->next_seq++;
 }
 
-int
-ev_ingest_flush(struct ev_ingest *p, struct ev_err *err)
+/*
+ * Flushing is in two halves.  The producer (this thread) numbers the queued
+ * lines from the seq the stream gives it, parses them, builds their bodies
+ * and runs the rules (build_batch); the ledger's writer thread then hashes,
+ * bundles, compresses and commits them, while this thread goes on with the
+ * next batch.  One batch is in flight at a time (struct flight): its lines
+ * stay here until it is committed, so that a failed commit puts them back at
+ * the front of the queue, in order.  ev_ingest_flush returns only when
+ * everything queued is durable; the batch-full flush of ev_ingest_line
+ * returns as soon as the batch is handed over.
+ */
+
+struct counts {
+	uint64_t nlog, parsed, unparsed, truncated;
+};
+
+/* Build the entries for every queued line, numbered from first, into p's arenas. */
+static int
+build_batch(struct ev_ingest *p, uint64_t first, struct counts *c, struct ev_err *err)
 {
 	struct ev_parse_opts po = { p->o.format, p->o.now_us, p->o.timezone };
-	uint64_t size = 0, last = 0, parsed = 0, unparsed = 0, truncated = 0;
-	size_t nlog = 0;
-	int rc;
 
-	if (p->n == 0)
-		return EV_OK;
-	if ((rc = ev_ledger_begin(p->l, err)) != EV_OK)
-		return rc;
-	if ((rc = ev_ledger_size(p->l, &size, err)) != EV_OK)
-		goto fail;
+	memset(c, 0, sizeof(*c));
+	p->checked = 1;
 	p->npend = 0;
 	p->flush_alerts = 0;
 	ev_buf_reset(&p->bodies);
 	ev_buf_reset(&p->strs);
-	p->next_seq = size + 1;
+	p->next_seq = first;
 	for (size_t i = 0; i < p->nsrc; i++) {
 		struct isrc *s = &p->srcs[i];
 		int k;
-		if (s->known)
+		if (s->known || s->registering)
 			continue;
-		if ((k = ev_sources_known(p->l, s->name)) < 0) {
-			rc = ev_errf(err, EV_EIO, "ingest: cannot read the source inventory");
-			goto fail;
-		}
+		if ((k = ev_sources_known(p->l, s->name)) < 0)
+			return ev_errf(err, EV_EIO, "ingest: cannot read the source inventory");
 		s->known = k;
 		if (!k) {
 			s->registering = 1;
@@ -380,24 +483,24 @@ ev_ingest_flush(struct ev_ingest *p, struct ev_err *err)
 			p->ps.ev.time_us = 0;
 			p->ps.ev.raw = line;
 			p->ps.ev.raw_len = q->len;
-			truncated++;
+			c->truncated++;
 		} else {
 			ev_parse_line(line, q->len, &po, &p->ps);
 		}
 		if (p->ps.ok && !cut)
-			parsed++;
+			c->parsed++;
 		else
-			unparsed++;
+			c->unparsed++;
 		e = pend_add(p);
 		e->kind = "log";
 		e->subject = s->name;
 		e->actor_ptr = s->actor;
 		e->body_off = p->bodies.len;
-		log_body(p, q, line, cut);
+		log_body_fit(p, q, line, cut);
 		e->body_len = p->bodies.len - e->body_off;
 		p->ps.ev.source = s->name;
 		p->ps.ev.seq = p->next_seq++;
-		nlog++;
+		c->nlog++;
 		if (p->o.rules)
 			ev_rules_match(p->o.rules, &p->ps.ev, on_match, p);
 	}
@@ -412,55 +515,172 @@ ev_ingest_flush(struct ev_ingest *p, struct ev_err *err)
 		p->in[i].actor = e->actor_ptr ? e->actor_ptr : p->strs.p + e->actor_off;
 		p->in[i].body = p->bodies.p + e->body_off;
 		p->in[i].body_len = e->body_len;
-	}
-	if ((rc = ev_ledger_append(p->l, p->in, p->npend, &last, err)) != EV_OK)
-		goto fail;
-	if (last != size + p->npend) {
-		rc = ev_errf(err, EV_EIO, "ingest: seqs moved during the batch (expected %llu, got %llu)",
-		    (unsigned long long)(size + p->npend), (unsigned long long)last);
-		goto fail;
-	}
-	if ((rc = ev_ledger_commit(p->l, err)) != EV_OK)
-		goto fail_committed;
-	for (size_t i = 0; i < p->nsrc; i++) {
-		struct isrc *s = &p->srcs[i];
-		if (s->registering) {
-			char msg[200];
-			s->registering = 0;
-			s->known = 1;
-			snprintf(msg, sizeof(msg),
-			    "source '%s' was not in the inventory: registered it with no categories "
-			    "(evident sources add %s --category ...)",
-			    s->name, s->name);
-			if (p->o.warn)
-				p->o.warn(msg, p->o.warn_arg);
-		}
-	}
-	p->st.lines += nlog;
-	p->st.parsed += parsed;
-	p->st.unparsed += unparsed;
-	p->st.truncated += truncated;
-	p->st.alerts += p->flush_alerts;
-	p->st.bytes += p->q.len;
-	p->st.batches++;
-	p->st.last_seq = last;
-	p->n = 0;
-	ev_buf_reset(&p->q);
-	/* Do not keep a huge arena around after a burst. */
-	if (p->bodies.cap > (256u << 20)) {
-		ev_buf_free(&p->bodies);
-		ev_buf_free(&p->q);
+		/* Checked here, so the ledger's writer thread need not (see ledger.h). */
+		if (!ev_jscan_canonical(p->in[i].body, e->body_len))
+			p->checked = 0;
 	}
 	return EV_OK;
-fail:
-	ev_ledger_rollback(p->l);
-fail_committed:
+}
+
+#define SWAP(T, a, b) do { T t_ = (a); (a) = (b); (b) = t_; } while (0)
+
+/* Exchange p's queue and arenas with the flight's. */
+static void
+swap_flight(struct ev_ingest *p)
+{
+	struct flight *f = &p->fl;
+
+	SWAP(struct ev_buf, p->q, f->q);
+	SWAP(struct ev_buf, p->bodies, f->bodies);
+	SWAP(struct ev_buf, p->strs, f->strs);
+	SWAP(struct qline *, p->lines, f->lines);
+	SWAP(size_t, p->n, f->n);
+	SWAP(size_t, p->cap, f->cap);
+	SWAP(struct pend *, p->pend, f->pend);
+	SWAP(size_t, p->cappend, f->cappend);
+	SWAP(struct ev_entry_in *, p->in, f->in);
+	SWAP(size_t, p->capin, f->capin);
+}
+
+static void
+sources_settled(struct ev_ingest *p, int ok)
+{
 	for (size_t i = 0; i < p->nsrc; i++) {
-		if (p->srcs[i].registering) {
-			p->srcs[i].registering = 0;
-			p->srcs[i].known = 0;
-		}
+		struct isrc *s = &p->srcs[i];
+		char msg[200];
+		if (!s->registering)
+			continue;
+		s->registering = 0;
+		s->known = ok;
+		if (!ok)
+			continue;
+		snprintf(msg, sizeof(msg),
+		    "source '%s' was not in the inventory: registered it with no categories "
+		    "(evident sources add %s --category ...)",
+		    s->name, s->name);
+		if (p->o.warn)
+			p->o.warn(msg, p->o.warn_arg);
 	}
+}
+
+/*
+ * Wait for the batch in flight.  Committed: count it.  Failed (or dropped
+ * after a failure): its lines go back in front of the queue, in order, and
+ * the failure is returned.
+ */
+static int
+complete_flight(struct ev_ingest *p, struct ev_err *err)
+{
+	struct flight *f = &p->fl;
+	int rc;
+
+	if (!f->active)
+		return EV_OK;
+	rc = ev_stream_wait(p->s, &f->b);
+	f->active = 0;
+	if (rc == EV_OK) {
+		p->st.lines += f->nlog;
+		p->st.parsed += f->parsed;
+		p->st.unparsed += f->unparsed;
+		p->st.truncated += f->truncated;
+		p->st.alerts += f->alerts;
+		p->st.bytes += f->bytes;
+		p->st.batches++;
+		p->st.last_seq = f->b.last_seq;
+		sources_settled(p, 1);
+		f->n = 0;
+		ev_buf_reset(&f->q);
+		/* Do not keep a huge arena around after a burst. */
+		if (f->bodies.cap > (256u << 20)) {
+			ev_buf_free(&f->bodies);
+			ev_buf_free(&f->q);
+		}
+		return EV_OK;
+	}
+	if (err)
+		*err = f->b.err;
+	sources_settled(p, 0);
+	/* The flight's lines, then the queue's. */
+	for (size_t i = 0; i < p->n; i++) {
+		if (f->n == f->cap) {
+			f->cap = f->cap ? f->cap * 2 : 1024;
+			f->lines = ev_xrealloc(f->lines, f->cap * sizeof(*f->lines));
+		}
+		f->lines[f->n] = p->lines[i];
+		f->lines[f->n].off += f->q.len;
+		f->n++;
+	}
+	ev_buf_add(&f->q, p->q.p ? p->q.p : "", p->q.len);
+	SWAP(struct ev_buf, p->q, f->q);
+	SWAP(struct qline *, p->lines, f->lines);
+	SWAP(size_t, p->n, f->n);
+	SWAP(size_t, p->cap, f->cap);
+	f->n = 0;
+	ev_buf_reset(&f->q);
+	return rc;
+}
+
+/* Number, build and hand over everything queued; the previous batch must be done first. */
+static int
+flush_async(struct ev_ingest *p, struct ev_err *err)
+{
+	struct counts c;
+	uint64_t first;
+	int rc;
+
+	if (p->n == 0)
+		return complete_flight(p, err);
+	if (p->s == NULL && (rc = ev_stream_open(ev_ledger_dir(p->l), &p->s, err)) != EV_OK)
+		return rc;
+	if ((rc = ev_stream_begin(p->s, &first, err)) != EV_OK) {
+		/* An earlier batch failed: take its lines back, report its failure. */
+		struct ev_err e2;
+		complete_flight(p, &e2);
+		return rc;
+	}
+	if ((rc = build_batch(p, first, &c, err)) != EV_OK) {
+		ev_stream_abort(p->s);
+		sources_settled(p, 0);
+		return rc;
+	}
+	if ((rc = complete_flight(p, err)) != EV_OK) {
+		/* The batch in flight failed: what was just built was numbered after it. */
+		ev_stream_abort(p->s);
+		return rc;
+	}
+	swap_flight(p);
+	p->fl.active = 1;
+	p->fl.nlog = c.nlog;
+	p->fl.parsed = c.parsed;
+	p->fl.unparsed = c.unparsed;
+	p->fl.truncated = c.truncated;
+	p->fl.alerts = p->flush_alerts;
+	p->fl.bytes = p->fl.q.len;
+	p->fl.b.in = p->fl.in;
+	p->fl.b.n = p->npend;
+	p->fl.b.bodies_checked = p->checked;
+	if ((rc = ev_stream_submit(p->s, &p->fl.b, err)) != EV_OK) {
+		p->fl.active = 0;
+		return rc;
+	}
+	/* p now holds the previous flight's (empty) queue and arenas. */
+	p->n = 0;
+	ev_buf_reset(&p->q);
+	return EV_OK;
+}
+
+int
+ev_ingest_flush(struct ev_ingest *p, struct ev_err *err)
+{
+	int rc;
+
+	if (p->n == 0 && !p->fl.active)
+		return EV_OK;
+	if ((rc = flush_async(p, err)) != EV_OK)
+		return rc;
+	rc = complete_flight(p, err);
+	if (p->s)
+		ev_stream_idle(p->s); /* nothing in flight: let other appenders in */
 	return rc;
 }
 

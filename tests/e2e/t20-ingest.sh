@@ -96,8 +96,13 @@ B64=$(head -1 "$T/odd.jsonl" | py 'import json,sys; print(json.loads(sys.stdin.r
 t_is "raw_base64 keeps the exact bytes" "$(head -1 "$T/bin.log" | head -c -1 | base64 -w0)" "$B64"
 t_like "invalid bytes shown as U+FFFD in raw" 'bad byte �� here' "$(head -1 "$T/odd.jsonl")"
 t_like "the long line is flagged truncated with its length" '"parsed":false,.*"truncated":70000' "$(sed -n 2p "$T/odd.jsonl")"
-t_is "cut at 65536 bytes" 65536 "$(sed -n 2p "$T/odd.jsonl" | py 'import json,sys; print(len(json.loads(sys.stdin.read())["body"]["raw"]))')"
+# A ledger entry holds at most 65535 bytes (one C2SP bundle entry): the line is cut to fit.
+t_is "cut to fit one ledger entry, at most 65535 bytes" "ok" "$(sed -n 2p "$T/odd.jsonl" | py 'import json,sys; l=sys.stdin.read().rstrip("\n"); r=json.loads(l)["body"]["raw"]; print("ok" if 40000 < len(r) < 65536 and set(r) == {"x"} and len(l.encode()) <= 65535 else "bad %d %d" % (len(r), len(l)))')"
 t_like "the line after it is intact" '"raw":"after the long one"' "$(sed -n 3p "$T/odd.jsonl")"
+# 40000 bytes: whole, but too long to store twice (raw and the parsed message).
+{ printf 'Nov 24 11:00:02 h1 app[1]: '; head -c 40000 /dev/zero | tr '\0' 'y'; printf '\n'; } >"$T/long.log"
+t_ok "ingest a 40000-byte syslog line" "$E" --json ingest --source long --no-rules "$T/long.log"
+t_is "stored whole, without its parsed fields" "ok" "$("$E" --json log --subject long --kind log | py 'import json,sys; l=sys.stdin.read().rstrip("\n"); b=json.loads(l)["body"]; print("ok" if len(b["raw"]) == 40027 and b["fields"] == {} and "truncated" not in b and "parsed fields" in b["error"] else "bad")')"
 
 # --- custom rules -------------------------------------------------------------------
 cat >"$T/rule.yml" <<'EOF'

@@ -33,16 +33,19 @@ static void
 test_json_str(void)
 {
 	int agree = 0, canon_invalid = 0;
-	const int N = 3000;
+	const int N = 6000;
 
 	for (int k = 0; k < N; k++) {
-		char s[64];
-		size_t n = rnd() % sizeof(s);
+		char s[256];
+		/* Half the strings are long runs of plain text with a few specials:
+		 * the eight-bytes-at-a-time path of ev_alerts_json_str. */
+		int plain = k % 2;
+		size_t n = rnd() % (plain ? sizeof(s) : 64);
 		struct ev_buf b = EV_BUF_INIT;
 		int replaced;
 
 		for (size_t i = 0; i < n; i++) {
-			unsigned r = rnd() % 10;
+			unsigned r = plain && rnd() % 16 ? 0 : rnd() % 10;
 			if (r < 5)
 				s[i] = (char)(0x20 + rnd() % 95);
 			else if (r < 7)
@@ -220,7 +223,7 @@ test_pipeline(void)
 	    f);
 	fclose(f);
 	paths[0] = rulef;
-	CHECK(ev_ledger_init(data, &err) == EV_OK, "init a ledger");
+	CHECK(ev_ledger_init(data, "test.example/evident", &err) == EV_OK, "init a ledger");
 	CHECK(ev_ledger_open(data, EV_LEDGER_NOKEY, &l, &err) == EV_OK, "open it");
 	CHECK(ev_rules_load(paths, 1, NULL, NULL, &rules, &err) == EV_OK && rules,
 	    "load one rule: %s", err.msg);
@@ -234,8 +237,9 @@ test_pipeline(void)
 		    i == 13 ? " with the needle" : "");
 		ev_ingest_line(p, "unit", line, strlen(line), &err);
 	}
-	CHECK(ev_ingest_pending(p) == 20 - 14, "batches of 7 flushed on their own (%zu pending)",
-	    ev_ingest_pending(p));
+	/* Pending is queued + in flight: the second batch of 7 may still be committing. */
+	CHECK(ev_ingest_pending(p) == 20 - 14 || ev_ingest_pending(p) == 20 - 7,
+	    "batches of 7 flushed on their own (%zu pending)", ev_ingest_pending(p));
 	CHECK(ev_ingest_flush(p, &err) == EV_OK, "flush the rest");
 	ev_ingest_get_stats(p, &st);
 	CHECK(st.lines == 20 && st.parsed == 20 && st.alerts == 1 && st.batches == 3,
