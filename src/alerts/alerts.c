@@ -64,6 +64,21 @@ utf8_seq(const unsigned char *s, size_t n)
 	return len;
 }
 
+/*
+ * 1 when none of the 8 bytes in v needs escaping or checking: no byte below
+ * 0x20 or from 0x80 up, no quote, no backslash.  (The zero-byte tests may
+ * report a byte that is fine when a lower one borrows; never the reverse, so
+ * a word it passes is clean.)
+ */
+static inline int
+word_plain(uint64_t v)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	uint64_t q = v ^ (ones * '"'), bs = v ^ (ones * '\\');
+
+	return ((v | ((v - ones * 0x20) & ~v) | ((q - ones) & ~q) | ((bs - ones) & ~bs)) & highs) == 0;
+}
+
 int
 ev_alerts_json_str(struct ev_buf *b, const char *str, size_t n)
 {
@@ -75,8 +90,19 @@ ev_alerts_json_str(struct ev_buf *b, const char *str, size_t n)
 	ev_buf_reserve(b, n + 2);
 	ev_buf_addc(b, '"');
 	while (i < n) {
-		unsigned char c = s[i];
+		unsigned char c;
 		size_t k;
+		/* Eight plain bytes at a time: most of a log line. */
+		while (i + 8 <= n) {
+			uint64_t v;
+			memcpy(&v, s + i, 8);
+			if (!word_plain(v))
+				break;
+			i += 8;
+		}
+		if (i >= n)
+			break;
+		c = s[i];
 		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
 			i++;
 			continue;
@@ -156,11 +182,13 @@ ev_alerts_body(const struct ev_rule_match *m, const struct ev_event *ev, struct 
 
 /* ---- per-connection statement cache ---- */
 
-enum { Q_INSERT, Q_ACK, Q_FOLLOWED, Q__MAX };
+enum { Q_INSERT, Q_ACK, Q_FOLLOWED, Q_KIND_INS, Q_KIND_REF, Q__MAX };
 
 static const char *const q_sql[Q__MAX] = {
-	[Q_INSERT] = "INSERT OR IGNORE INTO alerts(id, raised_us, rule, title, severity, source,"
-		     " grp, why, tags, log_seq, followup_of) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
+	[Q_INSERT] = "INSERT OR IGNORE INTO alerts(id, raised_us, ref, severity, source,"
+		     " grp, followup_of) VALUES (?1,?2,?3,?4,?5,?6,?7)",
+	[Q_KIND_INS] = "INSERT OR IGNORE INTO alert_kinds(rule, title, tags) VALUES (?1,?2,?3)",
+	[Q_KIND_REF] = "SELECT ref FROM alert_kinds WHERE rule = ?1 AND title = ?2 AND tags = ?3",
 	[Q_ACK] = "UPDATE alerts SET ack_seq = ?2, ack_us = ?3, ack_by = ?4, disposition = ?5,"
 		  " note = ?6 WHERE id = ?1 AND ack_seq IS NULL",
 	[Q_FOLLOWED] = "UPDATE alerts SET followup_id = ?2 WHERE id = ?1 AND followup_id IS NULL",
@@ -183,13 +211,25 @@ cache_forget(sqlite3 *db, int finalize)
 
 /* ---- the projector ---- */
 
+/*
+ * An alert row holds what lists and the follow-up scheduler need; the rule,
+ * title and tags, the same for every alert of a rule, are one alert_kinds
+ * row; the explanation ("why") and the lines behind it (log_seq) stay in the
+ * ledger entry and are read from it when an alert is shown.  (A busy pack raises an alert for one line in
+ * eight: repeating those texts per alert made this table larger than the
+ * compressed ledger itself.)
+ */
 static const char alerts_schema[] =
+	"CREATE TABLE IF NOT EXISTS alert_kinds("
+	" ref INTEGER PRIMARY KEY, rule TEXT NOT NULL, title TEXT NOT NULL, tags TEXT NOT NULL,"
+	" UNIQUE(rule, title, tags));"
 	"CREATE TABLE IF NOT EXISTS alerts("
-	" id INTEGER PRIMARY KEY, raised_us INTEGER NOT NULL, rule TEXT NOT NULL,"
-	" title TEXT NOT NULL, severity TEXT NOT NULL, source TEXT, grp TEXT, why TEXT NOT NULL,"
-	" tags TEXT NOT NULL, log_seq TEXT NOT NULL, followup_of INTEGER, followup_id INTEGER,"
+	" id INTEGER PRIMARY KEY, raised_us INTEGER NOT NULL, ref INTEGER NOT NULL,"
+	" severity TEXT NOT NULL, source TEXT, grp TEXT,"
+	" followup_of INTEGER, followup_id INTEGER,"
 	" ack_seq INTEGER, ack_us INTEGER, ack_by TEXT, disposition TEXT, note TEXT);"
-	"CREATE INDEX IF NOT EXISTS alerts_open ON alerts(raised_us) WHERE ack_seq IS NULL;";
+	/* Open alerts, in id (= time) order: the smallest index that finds them. */
+	"CREATE INDEX IF NOT EXISTS alerts_open ON alerts(ack_seq) WHERE ack_seq IS NULL;";
 
 static int
 exec_sql(sqlite3 *db, const char *sql, struct ev_err *err)
@@ -210,7 +250,8 @@ alerts_reset(sqlite3 *db, struct ev_err *err)
 	int rc;
 
 	cache_forget(db, 1);
-	if ((rc = exec_sql(db, "DROP TABLE IF EXISTS alerts;", err)) != EV_OK)
+	if ((rc = exec_sql(db, "DROP TABLE IF EXISTS alerts; DROP TABLE IF EXISTS alert_kinds;",
+		 err)) != EV_OK)
 		return rc;
 	return exec_sql(db, alerts_schema, err);
 }
@@ -241,33 +282,78 @@ json_u64(const json_t *v)
 	return json_is_integer(v) && json_integer_value(v) > 0 ? (uint64_t)json_integer_value(v) : 0;
 }
 
+/* The alert_kinds row of (rule, title, tags), made when new. */
+static int
+kind_ref(sqlite3 *db, const char *rule, int rl, const char *title, int tl, const char *tags,
+    int gl, sqlite3_int64 *ref, struct ev_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	for (int q = Q_KIND_REF;; q = Q_KIND_REF) {
+		if ((s = stmt_get(db, q, err)) == NULL)
+			return EV_EIO;
+		sqlite3_bind_text(s, 1, rule, rl, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, title, tl, SQLITE_STATIC);
+		sqlite3_bind_text(s, 3, tags, gl, SQLITE_STATIC);
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW) {
+			*ref = sqlite3_column_int64(s, 0);
+			sqlite3_reset(s);
+			return EV_OK;
+		}
+		sqlite3_reset(s);
+		if (rc != SQLITE_DONE)
+			return ev_errf(err, EV_EIO, "alerts: %s", sqlite3_errmsg(db));
+		/* Not there yet: make it, then read its ref. */
+		if ((s = stmt_get(db, Q_KIND_INS, err)) == NULL)
+			return EV_EIO;
+		sqlite3_bind_text(s, 1, rule, rl, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, title, tl, SQLITE_STATIC);
+		sqlite3_bind_text(s, 3, tags, gl, SQLITE_STATIC);
+		if ((rc = step_done(db, s, err)) != EV_OK)
+			return rc;
+		if ((s = stmt_get(db, Q_KIND_REF, err)) == NULL)
+			return EV_EIO;
+		sqlite3_bind_text(s, 1, rule, rl, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, title, tl, SQLITE_STATIC);
+		sqlite3_bind_text(s, 3, tags, gl, SQLITE_STATIC);
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW)
+			*ref = sqlite3_column_int64(s, 0);
+		sqlite3_reset(s);
+		return rc == SQLITE_ROW ? EV_OK : ev_errf(err, EV_EIO, "alerts: %s", sqlite3_errmsg(db));
+	}
+}
+
 static int
 apply_raised(sqlite3 *db, const struct ev_entry *e, json_t *b, struct ev_err *err)
 {
 	sqlite3_stmt *s;
-	json_t *tags = json_object_get(b, "tags"), *ls = json_object_get(b, "log_seq");
+	json_t *tags = json_object_get(b, "tags");
 	char *tags_s = json_is_array(tags) ? ev_json_dump(tags) : NULL;
-	char *ls_s = json_is_array(ls) ? ev_json_dump(ls) : NULL;
-	const char *rule = ev_json_str(b, "rule");
+	const char *rule = ev_json_str(b, "rule"), *title = ev_json_str(b, "title");
 	uint64_t fo = json_u64(json_object_get(b, "followup_of"));
+	sqlite3_int64 ref = 0;
 	int rc;
 
+	if (rule == NULL)
+		rule = strncmp(e->actor, "rule:", 5) == 0 ? e->actor + 5 : e->actor;
+	if ((rc = kind_ref(db, rule, -1, title ? title : "", -1, tags_s ? tags_s : "[]", -1, &ref,
+		 err)) != EV_OK)
+		goto out;
 	if ((s = stmt_get(db, Q_INSERT, err)) == NULL) {
 		rc = EV_EIO;
 		goto out;
 	}
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)e->seq);
 	sqlite3_bind_int64(s, 2, e->time_us);
-	bind_str(s, 3, rule ? rule : (strncmp(e->actor, "rule:", 5) == 0 ? e->actor + 5 : e->actor));
-	bind_str(s, 4, ev_json_str(b, "title") ? ev_json_str(b, "title") : "");
-	bind_str(s, 5, ev_json_str(b, "severity") ? ev_json_str(b, "severity") : "medium");
-	bind_str(s, 6, ev_json_str(b, "source"));
-	bind_str(s, 7, ev_json_str(b, "group"));
-	bind_str(s, 8, ev_json_str(b, "why") ? ev_json_str(b, "why") : "");
-	bind_str(s, 9, tags_s ? tags_s : "[]");
-	bind_str(s, 10, ls_s ? ls_s : "[]");
+	sqlite3_bind_int64(s, 3, ref);
+	bind_str(s, 4, ev_json_str(b, "severity") ? ev_json_str(b, "severity") : "medium");
+	bind_str(s, 5, ev_json_str(b, "source"));
+	bind_str(s, 6, ev_json_str(b, "group"));
 	if (fo)
-		sqlite3_bind_int64(s, 11, (sqlite3_int64)fo);
+		sqlite3_bind_int64(s, 7, (sqlite3_int64)fo);
 	if ((rc = step_done(db, s, err)) != EV_OK)
 		goto out;
 	if (fo) {
@@ -281,7 +367,6 @@ apply_raised(sqlite3 *db, const struct ev_entry *e, json_t *b, struct ev_err *er
 	}
 out:
 	free(tags_s);
-	free(ls_s);
 	return rc;
 }
 
@@ -335,26 +420,30 @@ apply_raised_fast(sqlite3 *db, const struct ev_entry *e, int *rc, struct ev_err 
 			fo = fo * 10 + (uint64_t)(sp[8].p[i] - '0');
 		}
 	}
-	if ((s = stmt_get(db, Q_INSERT, err)) == NULL) {
-		*rc = EV_EIO;
-		return 1;
+	{
+		sqlite3_int64 ref = 0;
+		if ((*rc = kind_ref(db, sp[0].p, (int)sp[0].len, sp[1].p ? sp[1].p : "",
+			 sp[1].p ? (int)sp[1].len : 0, sp[6].p ? sp[6].p : "[]",
+			 sp[6].p ? (int)sp[6].len : 2, &ref, err)) != EV_OK)
+			return 1;
+		if ((s = stmt_get(db, Q_INSERT, err)) == NULL) {
+			*rc = EV_EIO;
+			return 1;
+		}
+		sqlite3_bind_int64(s, 1, (sqlite3_int64)e->seq);
+		sqlite3_bind_int64(s, 2, e->time_us);
+		sqlite3_bind_int64(s, 3, ref);
 	}
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)e->seq);
-	sqlite3_bind_int64(s, 2, e->time_us);
-	for (int i = 0; i < 6; i++) {
+	/* severity, source, group */
+	if (sp[2].p && sp[2].type == 's')
+		sqlite3_bind_text(s, 4, sp[2].p, (int)sp[2].len, SQLITE_STATIC);
+	else
+		sqlite3_bind_text(s, 4, "medium", 6, SQLITE_STATIC);
+	for (int i = 3; i < 5; i++)
 		if (sp[i].p && sp[i].type == 's')
-			sqlite3_bind_text(s, i + 3, sp[i].p, (int)sp[i].len, SQLITE_STATIC);
-		else if (i == 1 || i == 5)
-			sqlite3_bind_text(s, i + 3, "", 0, SQLITE_STATIC);
-		else if (i == 2)
-			sqlite3_bind_text(s, i + 3, "medium", 6, SQLITE_STATIC);
-	}
-	sqlite3_bind_text(s, 9, sp[6].p ? sp[6].p : "[]", sp[6].p ? (int)sp[6].len : 2,
-	    SQLITE_STATIC);
-	sqlite3_bind_text(s, 10, sp[7].p ? sp[7].p : "[]", sp[7].p ? (int)sp[7].len : 2,
-	    SQLITE_STATIC);
+			sqlite3_bind_text(s, i + 2, sp[i].p, (int)sp[i].len, SQLITE_STATIC);
 	if (fo)
-		sqlite3_bind_int64(s, 11, (sqlite3_int64)fo);
+		sqlite3_bind_int64(s, 7, (sqlite3_int64)fo);
 	if ((*rc = step_done(db, s, err)) != EV_OK || !fo)
 		return 1;
 	if ((s = stmt_get(db, Q_FOLLOWED, err)) == NULL) {
@@ -398,9 +487,12 @@ const struct ev_projector ev_alerts_projector = {
 
 /* ---- reading ---- */
 
-#define ALERT_COLS                                                                         \
-	"id, raised_us, rule, title, severity, source, grp, why, tags, log_seq, followup_of," \
-	" followup_id, ack_seq, ack_us, ack_by, disposition, note"
+/* Column order as row_alert reads it; "why" comes from the ledger (see query_alerts). */
+#define ALERT_COLS                                                                          \
+	"a.id, a.raised_us, k.rule, k.title, a.severity, a.source, a.grp, NULL, k.tags,"       \
+	" NULL, a.followup_of, a.followup_id, a.ack_seq, a.ack_us, a.ack_by,"               \
+	" a.disposition, a.note"
+#define ALERT_FROM " FROM alerts a JOIN alert_kinds k ON k.ref = a.ref"
 
 static const char *
 col_text(sqlite3_stmt *s, int i)
@@ -431,12 +523,46 @@ row_alert(sqlite3_stmt *s, struct ev_alert *a)
 	a->note = col_text(s, 16);
 }
 
+/*
+ * The "why" and "log_seq" of an alert.raised entry, into out as two
+ * NUL-terminated strings (log_seq as its JSON array text).
+ */
+static int
+why_cb(const struct ev_entry *e, void *arg)
+{
+	static const char *const keys[] = { "why", "log_seq" };
+	struct ev_buf *out = arg;
+	struct ev_jspan sp[2];
+
+	if (ev_jscan_members(e->body, e->body_len, keys, 2, sp) == 0 &&
+	    (!sp[0].p || (sp[0].type == 's' && !sp[0].escaped)) && (!sp[1].p || sp[1].type == 'a')) {
+		if (sp[0].p)
+			ev_buf_add(out, sp[0].p, sp[0].len);
+		ev_buf_addc(out, '\0');
+		ev_buf_add(out, sp[1].p ? sp[1].p : "[]", sp[1].p ? sp[1].len : 2);
+	} else {
+		json_t *b = json_loadb(e->body, e->body_len, 0, NULL);
+		const char *w = b ? ev_json_str(b, "why") : NULL;
+		json_t *ls = b ? json_object_get(b, "log_seq") : NULL;
+		char *lss = json_is_array(ls) ? ev_json_dump(ls) : NULL;
+		if (w)
+			ev_buf_adds(out, w);
+		ev_buf_addc(out, '\0');
+		ev_buf_adds(out, lss ? lss : "[]");
+		free(lss);
+		json_decref(b);
+	}
+	ev_buf_addc(out, '\0');
+	return EV_OK;
+}
+
 static int
 query_alerts(struct ev_ledger *l, const char *sql, uint64_t id,
     int (*cb)(const struct ev_alert *a, void *arg), void *arg, int *found, struct ev_err *err)
 {
 	sqlite3 *db = ev_ledger_db(l);
 	sqlite3_stmt *s = NULL;
+	struct ev_buf why = EV_BUF_INIT;
 	int rc = EV_OK, r;
 
 	*found = 0;
@@ -451,6 +577,14 @@ query_alerts(struct ev_ledger *l, const char *sql, uint64_t id,
 	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
 		struct ev_alert a;
 		row_alert(s, &a);
+		ev_buf_reset(&why);
+		if (ev_ledger_get(l, a.id, why_cb, &why, NULL) == EV_OK && why.p) {
+			a.why = why.p;
+			a.log_seq = why.p + strlen(why.p) + 1;
+		} else {
+			a.why = "";
+			a.log_seq = "[]";
+		}
 		(*found)++;
 		if (cb && (rc = cb(&a, arg)) != 0)
 			break;
@@ -458,6 +592,7 @@ query_alerts(struct ev_ledger *l, const char *sql, uint64_t id,
 	if (r != SQLITE_ROW && r != SQLITE_DONE)
 		rc = ev_errf(err, EV_EIO, "alerts: %s", sqlite3_errmsg(db));
 	sqlite3_finalize(s);
+	ev_buf_free(&why);
 	return rc;
 }
 
@@ -468,8 +603,8 @@ ev_alerts_list(struct ev_ledger *l, int open_only, int (*cb)(const struct ev_ale
 	int found;
 
 	return query_alerts(l,
-	    open_only ? "SELECT " ALERT_COLS " FROM alerts WHERE ack_seq IS NULL ORDER BY id"
-		      : "SELECT " ALERT_COLS " FROM alerts ORDER BY id",
+	    open_only ? "SELECT " ALERT_COLS ALERT_FROM " WHERE a.ack_seq IS NULL ORDER BY a.id"
+		      : "SELECT " ALERT_COLS ALERT_FROM " ORDER BY a.id",
 	    0, cb, arg, &found, err);
 }
 
@@ -479,7 +614,7 @@ ev_alerts_get(struct ev_ledger *l, uint64_t id, int (*cb)(const struct ev_alert 
 {
 	int found, rc;
 
-	rc = query_alerts(l, "SELECT " ALERT_COLS " FROM alerts WHERE id = ?1", id, cb, arg, &found,
+	rc = query_alerts(l, "SELECT " ALERT_COLS ALERT_FROM " WHERE a.id = ?1", id, cb, arg, &found,
 	    err);
 	if (rc == EV_OK && !found)
 		return ev_errf(err, EV_ENOTFOUND, "no alert %llu", (unsigned long long)id);
@@ -650,7 +785,7 @@ ev_alerts_followup(struct ev_ledger *l, int64_t now_us, int64_t after_us, size_t
 	if ((rc = ev_ledger_begin(l, err)) != EV_OK)
 		return rc;
 	if (sqlite3_prepare_v2(db,
-		"SELECT " ALERT_COLS " FROM alerts WHERE ack_seq IS NULL AND followup_id IS NULL"
+		"SELECT " ALERT_COLS ALERT_FROM " WHERE a.ack_seq IS NULL AND a.followup_id IS NULL"
 		" AND followup_of IS NULL AND raised_us <= ?1 ORDER BY id",
 		-1, &s, NULL) != SQLITE_OK) {
 		rc = ev_errf(err, EV_EIO, "alerts: %s", sqlite3_errmsg(db));
