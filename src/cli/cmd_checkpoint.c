@@ -6,6 +6,9 @@
  * (src/pack/tsa.c).
  */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
 
 #include "cli/cli.h"
 #include "pack/pack.h"
@@ -52,6 +55,15 @@ cmd_checkpoint(struct ev_cli *cli, int argc, char **argv)
 		printf("{\"seq\":%llu,\"size\":%llu,\"root\":\"%s\",\"time\":\"%s\",\"key_id\":\"%s\","
 		       "\"signature\":\"%s\"",
 		    (unsigned long long)cp.seq, (unsigned long long)cp.size, root, t, cp.key_id, sig);
+		if (cp.version >= 2) {
+			/* The C2SP signed note, whole: a checker needs nothing else. */
+			json_t *j = json_pack("{s:s,s:s}", "origin", cp.origin, "note", cp.note);
+			char *o = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+			if (o && strlen(o) > 2)
+				printf(",%.*s", (int)strlen(o) - 2, o + 1);
+			free(o);
+			json_decref(j);
+		}
 		if (tsa && arc == EV_OK)
 			printf(",\"timestamp\":{\"seq\":%llu,\"gen_time\":\"%s\",\"serial\":\"%s\"}",
 			    (unsigned long long)ar.seq, ar.gen_time, ar.serial);

@@ -17,6 +17,7 @@ int
 cmd_log(struct ev_cli *cli, int argc, char **argv)
 {
 	const char *kind = NULL, *subject = NULL, *since = NULL, *until = NULL, *limit = NULL;
+	const char *grep = NULL;
 	int newest = 0, npos, status, rc;
 	struct ev_query q = { 0 };
 	struct ev_err err = { 0 };
@@ -29,12 +30,15 @@ cmd_log(struct ev_cli *cli, int argc, char **argv)
 		    NULL, NULL },
 		{ "until", "T", "only entries at or before T", &until, NULL, NULL },
 		{ "limit", "N", "at most N entries", &limit, NULL, NULL },
+		{ "grep", "TEXT", "only entries containing TEXT (in any field; case-sensitive)", &grep,
+		    NULL, NULL },
 		{ "newest-first", NULL, "newest entries first", NULL, &newest, NULL },
 		{ NULL, NULL, NULL, NULL, NULL, NULL },
 	};
 
 	if (ev_cli_parse(cli, argc, argv, opts,
-		"evident log [--kind K] [--subject S] [--since T] [--until T] [--limit N] [--json]",
+		"evident log [--kind K] [--subject S] [--since T] [--until T] [--grep TEXT] [--limit N] "
+		"[--json]",
 		&npos, &status))
 		return status;
 	if (npos)
@@ -42,6 +46,7 @@ cmd_log(struct ev_cli *cli, int argc, char **argv)
 	q.kind = kind;
 	q.subject = subject;
 	q.descending = newest;
+	q.grep = grep;
 	if (since && (rc = ev_cli_time(cli, "since", since, &q.since_us)) != 0)
 		return rc;
 	if (until && (rc = ev_cli_time(cli, "until", until, &q.until_us)) != 0)

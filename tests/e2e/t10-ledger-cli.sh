@@ -26,7 +26,12 @@ t_is "init again: one line" 1 "$(err | wc -l)"
 t_is "key.pem has mode 0600" 600 "$(stat -c %a "$EVIDENT_DATA/key.pem")"
 t_ok "key.pub exists" test -s "$EVIDENT_DATA/key.pub"
 t_exit "init --json on another directory" 0 "$EVIDENT" --json init --data "$T/other"
-t_like "init --json prints JSON" '^\{"data":".*","initialised":true\}$' "$(out)"
+t_like "init --json prints JSON with the default origin" '^\{"data":".*","initialised":true,"origin":"[a-z0-9.-]+/evident"\}$' "$(out)"
+t_exit "init --origin with a space is refused" 2 "$EVIDENT" init --data "$T/other2" --origin "a b"
+t_exit "init --origin with a plus is refused" 2 "$EVIDENT" init --data "$T/other2" --origin "a+b"
+t_ok "init --origin NAME" "$EVIDENT" --json init --data "$T/other3" --origin ca.example.com/evident
+t_like "the origin is recorded" '"origin":"ca.example.com/evident"' "$(out)"
+t_like "evident key: NAME+KEYID+BASE64, the signed-note verifier key" '^ca\.example\.com/evident\+[0-9a-f]{8}\+[A-Za-z0-9+/]{44}$' "$("$EVIDENT" --data "$T/other3" key)"
 t_is "the other key.pem has mode 0600 too" 600 "$(stat -c %a "$T/other/key.pem")"
 
 # --- append ----------------------------------------------------------------------
@@ -123,6 +128,14 @@ for s in $(seq 1 $N); do
 done
 t_is "log --json line N hashes (SHA-256 of 0x00 || line) to entry N's leaf hash, for all $N" 0 "$bad"
 
+# --- log --grep ---------------------------------------------------------------------------
+ev append --kind note.grep --subject g --body '{"text":"needle \"quoted\" here"}' >/dev/null
+ev append --kind note.grep --subject g --body '{"text":"haystack"}' >/dev/null
+t_is "log --grep finds the entry holding the text" 1 "$(ev log --grep 'needle "quoted"' | wc -l)"
+t_is "... with the other filters" 1 "$(ev log --kind note.grep --grep haystack | wc -l)"
+t_is "... and nothing when no entry has it" 0 "$(ev log --grep 'no such text anywhere' | wc -l)"
+N=$((N + 2))
+
 # --- checkpoint ----------------------------------------------------------------------
 t_ok "checkpoint" "$EVIDENT" checkpoint
 t_like "checkpoint prints the size" "^size $N$" "$(out | sed -n 1p)"
@@ -132,9 +145,14 @@ rootN=$(out | sed -n 's/^root //p')
 t_is "the checkpoint's root is the root of the $N-entry tree" "$rootN" \
 	"$(ev prove inclusion 1 --size $N | sed 's/.*"root":"\([0-9a-f]*\)".*/\1/')"
 t_like "the checkpoint is entry $((N + 1)), covering 1..$N" "\"kind\":\"checkpoint\",\"seq\":$((N + 1))" "$(ev log --json --kind checkpoint)"
-t_like "DATA/checkpoint records it" "^size $N" "$(head -n 2 "$EVIDENT_DATA/checkpoint" | tail -n 1)"
+t_is "DATA/checkpoint is a C2SP checkpoint: the tree size on line 2" "$N" "$(sed -n 2p "$EVIDENT_DATA/checkpoint")"
+t_is "... the root on line 3, base64" "$rootN" "$(sed -n 3p "$EVIDENT_DATA/checkpoint" | base64 -d | od -An -tx1 | tr -d ' \n')"
+t_like "... a time extension line" '^time [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]{15}Z$' "$(sed -n 4p "$EVIDENT_DATA/checkpoint")"
+t_is "... a blank line, then the signature under the origin" "$(sed -n 1p "$EVIDENT_DATA/checkpoint")" "$(sed -n 6p "$EVIDENT_DATA/checkpoint" | cut -d' ' -f2)"
+t_is "... whose key ID is the verifier key's" "$("$EVIDENT" key | cut -d+ -f2)" \
+	"$(sed -n 6p "$EVIDENT_DATA/checkpoint" | cut -d' ' -f3 | base64 -d | head -c 4 | od -An -tx1 | tr -d ' \n')"
 t_ok "checkpoint --json" "$EVIDENT" --json checkpoint
-t_like "checkpoint --json" '^\{"seq":'$((N + 2))',"size":'$((N + 1))',"root":"[0-9a-f]{64}","time":"[^"]+Z","key_id":"[0-9a-f]{16}","signature":"[A-Za-z0-9+/=]{88}"\}$' "$(out)"
+t_like "checkpoint --json" '^\{"seq":'$((N + 2))',"size":'$((N + 1))',"root":"[0-9a-f]{64}","time":"[^"]+Z","key_id":"[0-9a-f]{8}","signature":"[A-Za-z0-9+/=]{88}"\}$' "$(out)"
 t_ok "checkpoint --json after the option" "$EVIDENT" checkpoint --json
 t_like "checkpoint --json (option after the command)" "\"seq\":$((N + 3)),\"size\":$((N + 2))" "$(out)"
 
