@@ -224,21 +224,46 @@ read_file(const char *path, size_t max, uint8_t **out, size_t *len, struct ev_er
 
 /* ---- checkpoint JSON ---- */
 
+static int checkpoint_from_json_v1(const json_t *o, struct ev_checkpoint *cp);
+
 static json_t *
 checkpoint_json(const struct ev_checkpoint *cp)
 {
 	char root[65], sig[89], t[EV_TIME_STRLEN];
+	json_t *o;
 
 	ev_hex_encode(cp->root, EV_HASH_LEN, root);
 	ev_b64_encode(cp->sig, 64, sig);
 	ev_time_format(cp->time_us, t);
-	return json_pack("{s:s,s:s,s:I,s:s,s:I,s:s}", "key_id", cp->key_id, "root", root, "seq",
+	o = json_pack("{s:s,s:s,s:I,s:s,s:I,s:s}", "key_id", cp->key_id, "root", root, "seq",
 	    (json_int_t)cp->seq, "signature", sig, "size", (json_int_t)cp->size, "time", t);
+	/* Version 2: the C2SP signed note itself, which is what the signature covers. */
+	if (cp->version >= 2) {
+		json_object_set_new(o, "note", json_stringn(cp->note, cp->note_len));
+		json_object_set_new(o, "origin", json_string(cp->origin));
+	}
+	return o;
 }
 
-/* Parse {size, root, time, key_id, signature} (as checkpoint_json writes). */
+/* Parse a checkpoint as checkpoint_json writes it (version 2 from its note). */
 static int
-checkpoint_from_json(const json_t *o, struct ev_checkpoint *cp)
+checkpoint_from_json(const json_t *o, struct ev_checkpoint *cp, const uint8_t pub[32])
+{
+	const char *note = ev_json_str(o, "note"), *why;
+
+	if (note) {
+		if (ev_checkpoint_from_note(note, strlen(note), pub, cp, &why) != 0)
+			return -1;
+		if (json_is_integer(json_object_get(o, "seq")))
+			cp->seq = (uint64_t)json_integer_value(json_object_get(o, "seq"));
+		return 0;
+	}
+	return checkpoint_from_json_v1(o, cp);
+}
+
+/* Parse {size, root, time, key_id, signature} (version 1). */
+static int
+checkpoint_from_json_v1(const json_t *o, struct ev_checkpoint *cp)
 {
 	const char *root = ev_json_str(o, "root"), *sig = ev_json_str(o, "signature");
 	const char *t = ev_json_str(o, "time"), *kid = ev_json_str(o, "key_id");
@@ -250,6 +275,7 @@ checkpoint_from_json(const json_t *o, struct ev_checkpoint *cp)
 	    ev_b64_decode(sig, strlen(sig), cp->sig, 64) != 64 || ev_time_parse(t, &cp->time_us) != 0)
 		return -1;
 	cp->size = (uint64_t)json_integer_value(size);
+	cp->version = 1;
 	snprintf(cp->key_id, sizeof(cp->key_id), "%s", kid);
 	if (json_is_integer(json_object_get(o, "seq")))
 		cp->seq = (uint64_t)json_integer_value(json_object_get(o, "seq"));
@@ -311,7 +337,7 @@ previous_checkpoint(struct ev_ledger *l, const struct ev_pack_export_opts *o,
 		}
 		m = pack_members_find(&ms, "checkpoint.json");
 		v = m ? json_loadb((const char *)m->data, m->len, 0, NULL) : NULL;
-		if (v == NULL || checkpoint_from_json(v, prev) != 0) {
+		if (v == NULL || checkpoint_from_json(v, prev, pub) != 0) {
 			json_decref(v);
 			rc = ev_errf(err, EV_EINVAL, "--previous %s: no readable checkpoint.json",
 			    o->previous);
@@ -335,7 +361,7 @@ prev_out:
 	if (rc != EV_OK && rc != 1)
 		return rc;
 	if (pf.cp) {
-		if (checkpoint_from_json(pf.cp, prev) == 0 && ev_checkpoint_verify_sig(prev, pub) == 0)
+		if (checkpoint_from_json(pf.cp, prev, pub) == 0 && ev_checkpoint_verify_sig(prev, pub) == 0)
 			*found = 1;
 		json_decref(pf.cp);
 	}

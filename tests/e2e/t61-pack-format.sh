@@ -21,7 +21,7 @@ python3 - "$x" <<'PY'
 import base64, json, sys, hashlib
 d = sys.argv[1]
 c = json.load(open(d + "/checkpoint.json"))
-open(d + "/note", "w").write("evident checkpoint v1\nsize %d\nroot %s\ntime %s\n" % (c["size"], c["root"], c["time"]))
+open(d + "/note", "w").write((c["note"].split("\n\n")[0] + "\n" if "note" in c else "evident checkpoint v1\nsize %d\nroot %s\ntime %s\n" % (c["size"], c["root"], c["time"])))
 open(d + "/note.sig", "wb").write(base64.b64decode(c["signature"]))
 m = open(d + "/manifest.json", "rb").read()
 open(d + "/manifest.msg", "w").write("evident pack manifest v1\nsha256 %s\n" % hashlib.sha256(m).hexdigest())

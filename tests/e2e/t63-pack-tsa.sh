@@ -27,7 +27,7 @@ t_like "the checkpoint reports its time-stamp" '"timestamp":\{"seq":[0-9]+,"gen_
 python3 - "$cp_json" "$T/note.txt" <<'PY'
 import json, sys
 c = json.loads(sys.argv[1])
-open(sys.argv[2], "w").write("evident checkpoint v1\nsize %d\nroot %s\ntime %s\n" % (c["size"], c["root"], c["time"]))
+open(sys.argv[2], "w").write((c["note"].split("\n\n")[0] + "\n" if "note" in c else "evident checkpoint v1\nsize %d\nroot %s\ntime %s\n" % (c["size"], c["root"], c["time"])))
 PY
 "$EVIDENT" log --kind checkpoint.timestamp --json >"$T/ts.jsonl"
 python3 - "$T/ts.jsonl" "$T/token.tsr" <<'PY'
@@ -65,7 +65,7 @@ mkdir -p "$T/x" && tar -xzf "$T/p.tar.gz" -C "$T/x" timestamp.tsr checkpoint.jso
 python3 - "$T/x/checkpoint.json" "$T/x/note.txt" <<'PY'
 import json, sys
 c = json.load(open(sys.argv[1]))
-open(sys.argv[2], "w").write("evident checkpoint v1\nsize %d\nroot %s\ntime %s\n" % (c["size"], c["root"], c["time"]))
+open(sys.argv[2], "w").write((c["note"].split("\n\n")[0] + "\n" if "note" in c else "evident checkpoint v1\nsize %d\nroot %s\ntime %s\n" % (c["size"], c["root"], c["time"])))
 PY
 t_ok "openssl ts -verify accepts the pack's timestamp.tsr over its checkpoint note" openssl ts -verify -data "$T/x/note.txt" -in "$T/x/timestamp.tsr" -CAfile "$T/tsa/ca.pem" -untrusted "$T/tsa/tsa.pem"
 

@@ -14,7 +14,7 @@ t_like "a token per role" '^evt_' "${tok[continuity]}"
 "$EVIDENT" http --routes >"$T/routes"
 http_start
 
-fill() { echo "$1" | sed -e 's/{seq}/1/g; s/{id}/1/g; s/{name}/nobody/g'; }
+fill() { echo "$1" | sed -e 's/{seq}/1/g; s/{id}/1/g; s/{name}/nobody/g; s/{path\*}/checkpoint/g'; }
 wrong=0 n=0
 while read -r m p access; do
 	[ "$access" = public ] || [ "$access" = public-report ] && continue

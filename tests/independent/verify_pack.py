@@ -128,9 +128,56 @@ def hexhash(v, what):
         raise Fail("%s: not hex" % what)
 
 
-def note(cp):
-    return ("evident checkpoint v1\nsize %d\nroot %s\ntime %s\n"
-            % (cp["size"], cp["root"], cp["time"])).encode()
+def pem_raw_key(pem):
+    """The 32 raw bytes of an Ed25519 SubjectPublicKeyInfo PEM (RFC 8410: fixed 12-byte prefix)."""
+    import base64
+    body = b"".join(l for l in pem.splitlines() if l and not l.startswith(b"-----"))
+    der = base64.b64decode(body)
+    if len(der) != 44 or der[:12] != bytes.fromhex("302a300506032b6570032100"):
+        raise Fail("public-key.pem: not an Ed25519 public key")
+    return der[12:]
+
+
+def checkpoint_signed(cp, pem):
+    """(message, base64 signature) of a checkpoint.
+
+    Version 2 (a "note" member) is a C2SP signed note (c2sp.org/signed-note,
+    c2sp.org/tlog-checkpoint): the text up to the last blank line, then
+    signature lines "<U+2014> NAME BASE64(KEYID || SIG)".  The signature that
+    counts is under the origin (the text's first line), with key ID
+    SHA-256(NAME || 0x0A || 0x01 || PUBLIC KEY)[:4].  Version 1 is the older
+    "evident checkpoint v1" text.
+    """
+    import base64
+    if "note" not in cp:
+        return (("evident checkpoint v1\nsize %d\nroot %s\ntime %s\n"
+                 % (cp["size"], cp["root"], cp["time"])).encode(), cp.get("signature", ""))
+    n = cp["note"].encode()
+    if not n.endswith(b"\n") or b"\n\n" not in n:
+        raise Fail("checkpoint.json: note is not a signed note")
+    cut = n.rindex(b"\n\n")
+    text, sigs = n[:cut + 1], n[cut + 2:].decode().splitlines()
+    lines = text.decode().split("\n")
+    if len(lines) < 4 or not lines[1].isdigit() or int(lines[1]) != cp["size"]:
+        raise Fail("checkpoint.json: the note's size is not the checkpoint's")
+    try:
+        if base64.b64decode(lines[2], validate=True).hex() != cp["root"]:
+            raise Fail("checkpoint.json: the note's root is not the checkpoint's")
+    except ValueError:
+        raise Fail("checkpoint.json: the note's root is not base64")
+    origin = lines[0]
+    kid = hashlib.sha256(origin.encode() + b"\n\x01" + pem_raw_key(pem)).digest()[:4]
+    for line in sigs:
+        if not line.startswith("\u2014 "):
+            raise Fail("checkpoint.json: malformed signature line in the note")
+        name, _, b64 = line[2:].partition(" ")
+        try:
+            raw = base64.b64decode(b64, validate=True)
+        except ValueError:
+            raise Fail("checkpoint.json: signature line is not base64")
+        if name == origin and raw[:4] == kid and len(raw) == 68:
+            return text, base64.b64encode(raw[4:]).decode()
+    raise Fail("checkpoint.json: the note has no signature by the pack's key under its origin")
 
 
 def ed25519_verify(pem, msg, sig_b64):
@@ -207,7 +254,7 @@ def verify(path):
     mc = man.get("checkpoint", {})
     if mc.get("root") != cp["root"] or mc.get("size") != size:
         raise Fail("manifest.json: checkpoint is not checkpoint.json's")
-    ok = ed25519_verify(pem, note(cp), cp.get("signature", ""))
+    ok = ed25519_verify(pem, *checkpoint_signed(cp, pem))
     if ok is False:
         raise Fail("checkpoint.json: signature does not verify")
     notes.append("checkpoint signature: " + ("verified (openssl)" if ok else "SKIPPED (no openssl)"))
@@ -258,7 +305,7 @@ def verify(path):
         if prev:
             if prev.get("size") != c["size1"] or prev.get("root") != c["root1"]:
                 raise Fail("consistency.json: previous checkpoint is not size1/root1")
-            if ed25519_verify(pem, note(prev), prev.get("signature", "")) is False:
+            if ed25519_verify(pem, *checkpoint_signed(prev, pem)) is False:
                 raise Fail("consistency.json: previous checkpoint signature does not verify")
         notes.append("consistency from size %d verifies" % c["size1"])
 

@@ -193,6 +193,17 @@ t_checkpoint_root(struct pack_members *ms)
 	p[8] = p[8] == 'a' ? 'b' : 'a';
 }
 
+/* The root inside the signed note (the third line): the note's signature must fail. */
+static void
+t_checkpoint_note_root(struct pack_members *ms)
+{
+	struct pack_member *m = (struct pack_member *)pack_members_find(ms, "checkpoint.json");
+	char *p = strstr((char *)m->data, "\"note\":\"");
+	p = strstr(p, "\\n");
+	p = strstr(p + 2, "\\n");
+	p[2] = p[2] == 'A' ? 'B' : 'A';
+}
+
 static void
 t_index_leaf(struct pack_members *ms)
 {
@@ -257,7 +268,7 @@ main(void)
 	CHECK(strcmp(b.p, "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;") == 0, "HTML escaping: %s", b.p);
 	ev_buf_free(&b);
 
-	CHECK(ev_ledger_init(data, &err) == EV_OK, "init %s", err.msg);
+	CHECK(ev_ledger_init(data, "test.example/evident", &err) == EV_OK, "init %s", err.msg);
 	CHECK(ev_ledger_open(data, 0, &l, &err) == EV_OK, "open %s", err.msg);
 	for (int i = 0; i < 40; i++) {
 		char body[64];
@@ -317,7 +328,11 @@ main(void)
 	CHECK(verify_after(t_drop_proof, 1, &err) == EV_ECORRUPT && strstr(err.msg, "41 entries but 40 proofs"),
 	    "a proof removed: %s", err.msg);
 	CHECK(verify_after(t_checkpoint_root, 1, &err) == EV_ECORRUPT &&
-	    strstr(err.msg, "checkpoint.json: signature does not verify"), "changed checkpoint: %s", err.msg);
+	    strstr(err.msg, "checkpoint.json: size or root differ from the signed note"),
+	    "changed checkpoint root: %s", err.msg);
+	CHECK(verify_after(t_checkpoint_note_root, 1, &err) == EV_ECORRUPT &&
+	    strstr(err.msg, "checkpoint.json: the checkpoint's signature does not verify"),
+	    "changed root in the signed note: %s", err.msg);
 	CHECK(verify_after(t_index_leaf, 1, &err) == EV_ECORRUPT && strstr(err.msg, "proofs.jsonl line 6: leaf_index"),
 	    "wrong leaf index: %s", err.msg);
 	CHECK(verify_after(t_entry_body, 0, &err) == EV_ECORRUPT &&
