@@ -4,18 +4,25 @@
 # session lines):
 #
 #   evident         parse + the whole built-in rule pack + durable ledger
-#                   append (Merkle tree, WAL, synchronous=FULL), one process,
-#                   one core: `evident ingest --source auth FILE`
+#                   append (leaves hashed into the Merkle tree, zstd bundles
+#                   of 256, WAL, synchronous=FULL): `evident ingest --source
+#                   auth FILE`; two threads (parse and rules on one, hashing,
+#                   compression and commit on the ledger's writer thread)
 #   fail2ban-regex  fail2ban's sshd filter over the file (matching only,
 #                   nothing stored)
 #   SEC             Simple Event Correlator with one equivalent threshold rule
 #                   (5 failures from one address in 5 minutes), --notail
-#   sqlite3         the raw SQLite insert rate of the very rows evident wrote
-#                   (its entries table dumped as SQL, replayed by the sqlite3
-#                   CLI in one transaction into a WAL, synchronous=FULL store)
+#   sqlite3         a row per line, as evident stored them before bundles:
+#                   the entries evident wrote (`evident log --json`) inserted
+#                   by the sqlite3 CLI in one transaction into a WAL,
+#                   synchronous=FULL table with kind and subject indexes
+#   openssl         `openssl dgst -sha256` over the leaf bytes, against
+#                   `evident verify` (which decompresses, splits, hashes and
+#                   checks every one of them)
 #
-# Not a test: it prints lines/s for each and the ratios.  Missing peers are
-# installed with apt-get (fail2ban, sec, sqlite3).
+# Also the data directory's size against the raw log's.  Not a test: it
+# prints figures and ratios.  Missing peers are installed with apt-get
+# (fail2ban, sec, sqlite3).
 #
 #   bench/ingest.sh [BUILD_DIR] [LINES]      (default build, 1000000)
 set -eu
@@ -90,7 +97,11 @@ EV_S=$(secs "$t0" "$t1")
 EV_R=$(rate "$N" "$EV_S")
 rules=$(ls "$ROOT"/rules/*.yml | wc -l)
 EV_CPU=$(cpu "$W/ev.time")
-echo "evident ingest:  $EV_S s  $EV_R lines/s  (cpu $EV_CPU s: $(rate "$N" "$EV_CPU") lines per cpu-second; $summary; $rules rule files; ledger $(du -sh "$W/data" | cut -f1))"
+RAW=$(stat -c %s "$W/auth.log")
+DATA=$(du -sb "$W/data" | cut -f1)
+echo "evident ingest:  $EV_S s  $EV_R lines/s  (cpu $EV_CPU s: $(rate "$N" "$EV_CPU") lines per cpu-second; $summary; $rules rule files)"
+echo "data directory:  $DATA bytes for $RAW bytes of raw log: $(ratio "$DATA" "$RAW")x"
+sqlite3 "$W/data/evident.db" "SELECT '  ' || name || ': ' || SUM(pgsize) || ' bytes' FROM dbstat GROUP BY name ORDER BY SUM(pgsize) DESC LIMIT 6" 2>/dev/null || true
 
 # --- fail2ban-regex ----------------------------------------------------------------------
 t0=$(now)
@@ -118,24 +129,43 @@ SEC_S=$(secs "$t0" "$t1")
 SEC_R=$(rate "$N" "$SEC_S")
 echo "SEC:             $SEC_S s  $SEC_R lines/s  (cpu $(cpu "$W/sec.time") s; one SingleWithThreshold rule; $sec_alerts alerts; note: SEC windows by arrival time, not log time)"
 
-# --- raw SQLite --------------------------------------------------------------------------
-rows=$(sqlite3 "$W/data/evident.db" "SELECT count(*) FROM entries")
-{
-	echo "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-	echo "CREATE TABLE entries(seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, kind TEXT NOT NULL, subject TEXT NOT NULL, actor TEXT NOT NULL, body TEXT NOT NULL, leaf_hash BLOB NOT NULL);"
-	echo "CREATE INDEX entries_kind ON entries(kind); CREATE INDEX entries_subject ON entries(subject);"
-	echo "BEGIN;"
-	sqlite3 "$W/data/evident.db" ".mode insert entries" "SELECT seq, time, kind, subject, actor, body, leaf_hash FROM entries"
-	echo "COMMIT;"
-} >"$W/rows.sql"
+# --- raw SQLite: a row per line ------------------------------------------------------------
+"$EV" --quiet log --json >"$W/leaves.jsonl"
+rows=$(wc -l <"$W/leaves.jsonl")
+python3 - "$W/leaves.jsonl" >"$W/rows.sql" <<'PY'
+import json, sys
+def q(s): return "'" + s.replace("'", "''") + "'"
+print("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;")
+print("CREATE TABLE entries(seq INTEGER PRIMARY KEY, time TEXT NOT NULL, kind TEXT NOT NULL, subject TEXT NOT NULL, actor TEXT NOT NULL, body TEXT NOT NULL);")
+print("CREATE INDEX entries_kind ON entries(kind); CREATE INDEX entries_subject ON entries(subject);")
+print("BEGIN;")
+for l in open(sys.argv[1]):
+    e = json.loads(l)
+    print("INSERT INTO entries VALUES(%d,%s,%s,%s,%s,%s);" % (e["seq"], q(e["time"]), q(e["kind"]), q(e["subject"]), q(e["actor"]), q(json.dumps(e["body"], separators=(",", ":"), sort_keys=True, ensure_ascii=False))))
+print("COMMIT;")
+PY
 sync
 t0=$(now)
 $TIME -o "$W/sql.time" -f "%U %S" sqlite3 "$W/raw.db" <"$W/rows.sql" >/dev/null
 t1=$(now)
 SQL_S=$(secs "$t0" "$t1")
 SQL_R=$(rate "$N" "$SQL_S")
-echo "sqlite3 insert:  $SQL_S s  $SQL_R lines/s  (cpu $(cpu "$W/sql.time") s; $rows rows, the entries evident wrote, with its two indexes, one transaction; $(rate "$rows" "$SQL_S") rows/s)"
+echo "sqlite3 insert:  $SQL_S s  $SQL_R lines/s  (cpu $(cpu "$W/sql.time") s; $rows rows, one per entry, with two indexes, one transaction; $(rate "$rows" "$SQL_S") rows/s; database $(du -sb "$W/raw.db" | cut -f1) bytes)"
 
+# --- verify against the SHA-256 limit ------------------------------------------------------
+v=$("$EV" --quiet --json verify)
+V_BYTES=$(sed 's/.*"leaf_bytes":\([0-9]*\).*/\1/' <<<"$v")
+V_S=$(sed 's/.*"seconds":\([0-9.]*\).*/\1/' <<<"$v")
+tr -d '\n' <"$W/leaves.jsonl" >"$W/leaves.bin"
+best=
+for _ in 1 2 3; do
+	t0=$(now); openssl dgst -sha256 "$W/leaves.bin" >/dev/null; t1=$(now)
+	s=$(secs "$t0" "$t1")
+	if [ -z "$best" ] || python3 -c "import sys; sys.exit(not float(sys.argv[1]) < float(sys.argv[2]))" "$s" "$best"; then best=$s; fi
+done
+V_MBS=$(python3 -c "import sys; print('%.0f' % (float(sys.argv[1]) / float(sys.argv[2]) / 1e6))" "$V_BYTES" "$V_S")
+O_MBS=$(python3 -c "import sys; print('%.0f' % (float(sys.argv[1]) / float(sys.argv[2]) / 1e6))" "$(stat -c %s "$W/leaves.bin")" "$best")
+echo "verify:          $V_S s for $V_BYTES leaf bytes: $V_MBS MB/s; openssl dgst -sha256 on the same bytes: $O_MBS MB/s (best of 3)"
 echo
 echo "ratios (evident lines/s divided by the peer's):"
 echo "  evident / fail2ban-regex  $(ratio "$EV_R" "$F2B_R")"
@@ -151,4 +181,8 @@ echo "  evident $EVC, fail2ban-regex $F2C, SEC $SECC, sqlite3 $SQLC lines per cp
 echo "  evident / fail2ban-regex  $(ratio "$EVC" "$F2C")"
 echo "  evident / SEC             $(ratio "$EVC" "$SECC")"
 echo "  evident / raw sqlite3     $(ratio "$EVC" "$SQLC")"
-echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); evident runs on one"
+echo "size: data directory / raw log  $(ratio "$DATA" "$RAW")x   (goal <= 0.35)"
+echo "verify / openssl sha256         $(python3 -c "import sys; print('%.0f%%' % (100 * float(sys.argv[1]) / float(sys.argv[2])))" "$V_MBS" "$O_MBS")   (goal >= 50%)"
+echo "wall: evident / SEC             $(ratio "$EV_R" "$SEC_R")x   (goal >= 2.5)"
+echo "cpu:  evident / SEC             $(ratio "$EVC" "$SECC")x   (goal >= 1.0)"
+echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"

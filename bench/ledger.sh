@@ -10,9 +10,14 @@
 #      and seconds, and the wall time of the whole command;
 #   3. `openssl dgst -sha256` over exactly those leaf bytes (`evident log
 #      --json` with the newlines removed; best of 3, file in the page cache):
-#      bytes/s, and verify's leaf throughput as a share of it.
+#      bytes/s, and verify's leaf throughput as a share of it;
+#   4. inclusion proofs: bench/proof_latency.c (built here against
+#      BUILD/libevident.a) times 10,000 random proofs in process: p50, p99.
+#   Also the data directory's size, and bytes per entry.
 #
-# Goals: append >= 200,000 entries/s; verify >= 50% of the SHA-256 limit.
+# Goals: append >= 200,000 entries/s; verify >= 50% of the SHA-256 limit;
+# inclusion proof p99 < 1 ms on a 10,000,000-entry ledger
+# (bench/ledger.sh build 10000000).
 # Not a timed test.  BENCH_KIND sets the entries' kind (default "log", which
 # the log-source projector also indexes; "bench.event" has no projector).
 # Works in $BENCH_DIR (default /tmp/evident-bench-ledger, removed at the end
@@ -58,7 +63,8 @@ app_s=$(sub "$t1" "$t0")
 last=$(tail -n 1 "$DIR/append.out")
 [ "$last" = "$N" ] || { echo "bench/ledger.sh: append ended at seq $last, not $N" >&2; exit 1; }
 "$E" --quiet checkpoint >/dev/null
-echo "   $N entries in $app_s s: $(rate "$N" "$app_s") entries/s; store $(du -sh "$EVIDENT_DATA" | cut -f1)"
+dsize=$(du -sb "$EVIDENT_DATA" | cut -f1)
+echo "   $N entries in $app_s s: $(rate "$N" "$app_s") entries/s; data directory $dsize bytes ($(rate "$dsize" "$N") bytes an entry)"
 
 echo "== verify"
 t0=$(now)
@@ -96,12 +102,22 @@ best=$(sub "$(best_of3 "$DIR/leaves.bin")" "$startup")
 echo "   $l_bytes bytes in $best s (best of 3, less $startup s of start-up):" \
 	"$(awk -v b="$l_bytes" -v s="$best" 'BEGIN { printf "%.0f", b / s / 1e6 }') MB/s"
 
+echo "== inclusion proofs"
+make -s -C "$ROOT" BUILD="$BUILD" "$BUILD/libevident.a" >/dev/null
+PKGS="sqlite3 libzstd libcrypto jansson yaml-0.1 libpcre2-8 libmicrohttpd libcurl libarchive"
+cc -O2 -std=c11 -D_GNU_SOURCE -I"$ROOT/src" "$ROOT/bench/proof_latency.c" "$ROOT/$BUILD/libevident.a" \
+	$(pkg-config --libs $PKGS) -lpthread -lm -o "$DIR/proof_latency"
+proofs=$("$DIR/proof_latency" "$EVIDENT_DATA" 10000)
+echo "   $proofs"
+
 echo "== summary ($(uname -m), $(nproc) cpus, $("$E" --version), $(openssl version | cut -d' ' -f1-2))"
 printf '   append  %10s entries/s   (goal >= 200000)\n' "$(rate "$N" "$app_s")"
 printf '   verify  %10s entries/s   %s MB/s of leaves\n' "$(rate "$v_n" "$v_s")" \
 	"$(awk -v b="$v_bytes" -v s="$v_s" 'BEGIN { printf "%.0f", b / s / 1e6 }')"
 printf '   sha256  %10s MB/s        (openssl dgst, one stream)\n' \
 	"$(awk -v b="$l_bytes" -v s="$best" 'BEGIN { printf "%.0f", b / s / 1e6 }')"
+printf '   size    %10s bytes an entry\n' "$(rate "$dsize" "$N")"
+printf '   proofs  %s   (goal: p99 < 1 ms at 10M)\n' "$(sed 's/.*proofs in a tree of [0-9]*: //' <<<"$proofs")"
 printf '   verify / sha256 limit: %s%%   (goal >= 50%%)\n' \
 	"$(awk -v vb="$v_bytes" -v vs="$v_s" -v lb="$l_bytes" -v ls="$best" 'BEGIN { printf "%.0f", 100 * (vb / vs) / (lb / ls) }')"
 [ "${BENCH_KEEP:-0}" = 1 ] || rm -rf "$DIR"
