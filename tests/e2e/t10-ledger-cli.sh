@@ -152,7 +152,15 @@ t_is "... a blank line, then the signature under the origin" "$(sed -n 1p "$EVID
 t_is "... whose key ID is the verifier key's" "$("$EVIDENT" key | cut -d+ -f2)" \
 	"$(sed -n 6p "$EVIDENT_DATA/checkpoint" | cut -d' ' -f3 | base64 -d | head -c 4 | od -An -tx1 | tr -d ' \n')"
 t_ok "checkpoint --json" "$EVIDENT" --json checkpoint
-t_like "checkpoint --json" '^\{"seq":'$((N + 2))',"size":'$((N + 1))',"root":"[0-9a-f]{64}","time":"[^"]+Z","key_id":"[0-9a-f]{8}","signature":"[A-Za-z0-9+/=]{88}"\}$' "$(out)"
+t_like "checkpoint --json" '^\{"seq":'$((N + 2))',"size":'$((N + 1))',"root":"[0-9a-f]{64}","time":"[^"]+Z","key_id":"[0-9a-f]{8}","signature":"[A-Za-z0-9+/=]{88}","note":"[^"]+","origin":"[^"]+"\}$' "$(out)"
+cpj=$(out)
+t_is "checkpoint --json: the note is the C2SP checkpoint of that size and root" ok "$(python3 -c '
+import json, sys, base64
+c = json.loads(sys.argv[1]); body, sig = c["note"].split("\n\n")
+l = body.split("\n")
+ok = l[0] == c["origin"] and int(l[1]) == c["size"] and base64.b64decode(l[2]).hex() == c["root"] and l[3] == "time " + c["time"]
+ok = ok and sig.startswith("\u2014 " + c["origin"] + " ") and base64.b64decode(sig.split()[2])[4:] == base64.b64decode(c["signature"])
+print("ok" if ok else "bad")' "$cpj")"
 t_ok "checkpoint --json after the option" "$EVIDENT" checkpoint --json
 t_like "checkpoint --json (option after the command)" "\"seq\":$((N + 3)),\"size\":$((N + 2))" "$(out)"
 
