@@ -64,21 +64,6 @@ utf8_seq(const unsigned char *s, size_t n)
 	return len;
 }
 
-/*
- * 1 when none of the 8 bytes in v needs escaping or checking: no byte below
- * 0x20 or from 0x80 up, no quote, no backslash.  (The zero-byte tests may
- * report a byte that is fine when a lower one borrows; never the reverse, so
- * a word it passes is clean.)
- */
-static inline int
-word_plain(uint64_t v)
-{
-	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
-	uint64_t q = v ^ (ones * '"'), bs = v ^ (ones * '\\');
-
-	return ((v | ((v - ones * 0x20) & ~v) | ((q - ones) & ~q) | ((bs - ones) & ~bs)) & highs) == 0;
-}
-
 int
 ev_alerts_json_str(struct ev_buf *b, const char *str, size_t n)
 {
@@ -92,14 +77,7 @@ ev_alerts_json_str(struct ev_buf *b, const char *str, size_t n)
 	while (i < n) {
 		unsigned char c;
 		size_t k;
-		/* Eight plain bytes at a time: most of a log line. */
-		while (i + 8 <= n) {
-			uint64_t v;
-			memcpy(&v, s + i, 8);
-			if (!word_plain(v))
-				break;
-			i += 8;
-		}
+		i += ev_json_plain_run(s + i, s + n); /* most of a log line */
 		if (i >= n)
 			break;
 		c = s[i];

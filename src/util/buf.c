@@ -56,7 +56,7 @@ ev_xstrdup(const char *s)
 }
 
 void
-ev_buf_reserve(struct ev_buf *b, size_t extra)
+ev_buf_grow(struct ev_buf *b, size_t extra)
 {
 	size_t need;
 
@@ -76,27 +76,9 @@ ev_buf_reserve(struct ev_buf *b, size_t extra)
 }
 
 void
-ev_buf_add(struct ev_buf *b, const void *data, size_t n)
-{
-	ev_buf_reserve(b, n);
-	if (n)
-		memcpy(b->p + b->len, data, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-void
 ev_buf_adds(struct ev_buf *b, const char *s)
 {
 	ev_buf_add(b, s, strlen(s));
-}
-
-void
-ev_buf_addc(struct ev_buf *b, char c)
-{
-	ev_buf_reserve(b, 1);
-	b->p[b->len++] = c;
-	b->p[b->len] = '\0';
 }
 
 void

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct ev_buf {
 	char *p;
@@ -19,10 +20,36 @@ struct ev_buf {
 
 #define EV_BUF_INIT { NULL, 0, 0 }
 
-void ev_buf_reserve(struct ev_buf *b, size_t extra);
-void ev_buf_add(struct ev_buf *b, const void *data, size_t n);
+/* Room for extra more bytes and the NUL (the slow path of ev_buf_reserve). */
+void ev_buf_grow(struct ev_buf *b, size_t extra);
+
+/* The appends below are inline: they run once or more per field of every log line. */
+static inline void
+ev_buf_reserve(struct ev_buf *b, size_t extra)
+{
+	if (b->cap == 0 || extra >= b->cap - b->len)
+		ev_buf_grow(b, extra);
+}
+
+static inline void
+ev_buf_add(struct ev_buf *b, const void *data, size_t n)
+{
+	ev_buf_reserve(b, n);
+	if (n)
+		memcpy(b->p + b->len, data, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static inline void
+ev_buf_addc(struct ev_buf *b, char c)
+{
+	ev_buf_reserve(b, 1);
+	b->p[b->len++] = c;
+	b->p[b->len] = '\0';
+}
+
 void ev_buf_adds(struct ev_buf *b, const char *s);
-void ev_buf_addc(struct ev_buf *b, char c);
 void ev_buf_addf(struct ev_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void ev_buf_add_u64(struct ev_buf *b, uint64_t v);

@@ -48,7 +48,11 @@ string(struct js *j, const unsigned char **start, size_t *len, int *esc)
 	*esc = 0;
 	*start = p;
 	while (p < e) {
-		unsigned c = *p;
+		unsigned c;
+		p += ev_json_plain_run(p, e); /* most of a log line */
+		if (p >= e)
+			break;
+		c = *p;
 		if (c == '"') {
 			*len = (size_t)(p - *start);
 			j->p = p + 1;

@@ -13,6 +13,54 @@
 #define EV_UTIL_JSCAN_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+/*
+ * How many bytes from p (up to e) may stand in a JSON string as they are: no
+ * byte below 0x20 or from 0x80 up, no quote, no backslash.  String scanners
+ * and writers step over plain text with it sixteen (SSE2) or eight bytes at
+ * a time, then look at the byte it stopped on one at a time.
+ */
+static inline size_t
+ev_json_plain_run(const unsigned char *p, const unsigned char *e)
+{
+	const unsigned char *s = p;
+#ifdef __SSE2__
+	const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'),
+		      space = _mm_set1_epi8(0x20);
+
+	while (e - p >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		/* Signed compare: bytes from 0x80 up are negative, so below 0x20 too. */
+		__m128i bad = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+		    _mm_cmplt_epi8(v, space));
+		unsigned m = (unsigned)_mm_movemask_epi8(bad);
+		if (m)
+			return (size_t)(p - s) + (size_t)__builtin_ctz(m);
+		p += 16;
+	}
+#endif
+	while (e - p >= 8) {
+		const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+		uint64_t v, q, bs;
+		memcpy(&v, p, 8);
+		q = v ^ (ones * '"');
+		bs = v ^ (ones * '\\');
+		/* The zero-byte tests may flag a fine byte after one that borrows;
+		 * never the reverse, so a word they pass is clean. */
+		if ((v | ((v - ones * 0x20) & ~v) | ((q - ones) & ~q) | ((bs - ones) & ~bs)) & highs)
+			break;
+		p += 8;
+	}
+	while (p < e && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+		p++;
+	return (size_t)(p - s);
+}
 
 /* 1 when s[0..n) is a JSON object already in canonical form, else 0. */
 int ev_jscan_canonical(const char *s, size_t n);

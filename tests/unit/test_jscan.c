@@ -113,6 +113,30 @@ main(void)
 	CHECK(fast > 0, "escape-free canonical dumps take the fast path (%d of 3000)", fast);
 	CHECK(pretty_ok, "indented spellings are re-serialised to the same canonical bytes");
 
+	/* ev_json_plain_run (SSE2 and word paths) against a byte-by-byte reference. */
+	int run_ok = 1;
+	for (int i = 0; i < 20000 && run_ok; i++) {
+		unsigned char s[80];
+		size_t n = rnd(sizeof(s)), want = 0, off = rnd(4);
+		for (size_t k = 0; k < n; k++) {
+			unsigned r = rnd(100);
+			/* mostly plain text, now and then one byte a string must not hold as is */
+			s[k] = (unsigned char)(r < 94 ? 0x20 + rnd(0x5f) : r < 95 ? '"' : r < 96 ? '\\' :
+			    r < 98 ? rnd(0x20) : 0x80 + rnd(0x80));
+		}
+		if (off > n)
+			off = n;
+		while (off + want < n && s[off + want] >= 0x20 && s[off + want] < 0x80 &&
+		    s[off + want] != '"' && s[off + want] != '\\')
+			want++;
+		if (ev_json_plain_run(s + off, s + n) != want) {
+			printf("# plain run of %zu bytes at %zu: want %zu, got %zu\n", n, off, want,
+			    ev_json_plain_run(s + off, s + n));
+			run_ok = 0;
+		}
+	}
+	CHECK(run_ok, "ev_json_plain_run stops at the first quote, backslash, control or non-ASCII byte (20000 strings)");
+
 	CHECK(!ev_jscan_canonical("{\"b\":1,\"a\":2}", 13), "unsorted keys are not canonical");
 	CHECK(canon_equals("{\"b\":1,\"a\":2}", "{\"a\":2,\"b\":1}"), "unsorted keys get sorted");
 	CHECK(!ev_jscan_canonical("{\"a\":1,\"a\":2}", 13), "duplicate keys are not canonical");
