@@ -219,6 +219,7 @@ ev_ledger_close(struct ev_ledger *l)
 	free(l->ix);
 	for (int i = 0; i < BC_SLOTS; i++)
 		ev_buf_free(&l->bc[i].raw);
+	free(l->ht);
 	ZSTD_freeCCtx(l->cctx);
 	ZSTD_freeDCtx(l->dctx);
 	free(l->dir);

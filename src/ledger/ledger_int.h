@@ -21,6 +21,7 @@
 #define EV_ZSTD_LEVEL 1    /* measured: ~20x on log bundles at ~550 MB/s (see DESIGN.md) */
 #define BC_SLOTS 4         /* decompressed bundles kept for reads */
 #define LH_SLOTS 4         /* leaf-hash tiles kept for proofs */
+#define HT_SLOTS 256       /* full hash tiles (level >= 1) kept for proofs, 16 KiB each */
 
 /* A decompressed bundle: the bytes and where each of its entries starts. */
 struct bundle {
@@ -37,6 +38,19 @@ struct lhtile {
 	int valid;
 	uint64_t used;
 	uint8_t h[EV_BUNDLE][32];
+};
+
+/*
+ * A full hash tile of level >= 1 (its 256 hashes never change once stored)
+ * with every node above them: node[h] holds the 256 >> h subtree hashes of
+ * height h inside the tile, so a proof step is one lookup.
+ */
+struct httile {
+	unsigned level;
+	uint64_t t;
+	int valid;
+	uint64_t used;
+	uint8_t node[2 * EV_BUNDLE - 1][32]; /* heights 0..8, laid out one after another */
 };
 
 /* Entries appended in this transaction, counted per (kind, subject, bundle) for the index. */
@@ -77,6 +91,7 @@ struct ev_ledger {
 
 	struct bundle bc[BC_SLOTS];
 	struct lhtile lh[LH_SLOTS];
+	struct httile *ht; /* HT_SLOTS, allocated by the first proof that needs one */
 	uint64_t tick;
 
 	struct ev_err src_err;

@@ -331,6 +331,8 @@ ev_read_cache_clear(struct ev_ledger *l)
 		l->bc[i].valid = 0;
 	for (int i = 0; i < LH_SLOTS; i++)
 		l->lh[i].valid = 0;
+	for (int i = 0; l->ht && i < HT_SLOTS; i++)
+		l->ht[i].valid = 0;
 }
 
 int
@@ -411,6 +413,67 @@ reduce(uint8_t (*h)[32], size_t n)
 }
 
 /*
+ * Node (height hgt, index i inside the tile) of full hash tile t of level tl
+ * from the tile cache, reading and hashing the whole tile on a miss.  *node
+ * is NULL when the tile is not full (partial tiles are read each time).
+ * Returns 0, or minus an EV_E* code.
+ */
+static int
+tile_node(struct ev_ledger *l, unsigned tl, uint64_t t, unsigned hgt, uint64_t i,
+    const uint8_t **node)
+{
+	uint64_t bundles = 0, have;
+	struct httile *slot;
+	size_t base = 0;
+	int rc;
+
+	*node = NULL;
+	if ((rc = ev_store_bundle_count(l->st, &bundles, &l->src_err)) != EV_OK)
+		return -rc;
+	have = bundles; /* full hashes of level tl: bundles / 256^(tl-1) */
+	for (unsigned j = 1; j < tl; j++)
+		have /= EV_BUNDLE;
+	if (t >= have / EV_BUNDLE)
+		return 0;
+	if (!l->ht)
+		l->ht = ev_xcalloc(HT_SLOTS, sizeof(*l->ht));
+	slot = &l->ht[0];
+	for (int s = 0; s < HT_SLOTS; s++) {
+		if (l->ht[s].valid && l->ht[s].level == tl && l->ht[s].t == t) {
+			slot = &l->ht[s];
+			goto found;
+		}
+		if (!l->ht[s].valid || l->ht[s].used < slot->used)
+			slot = &l->ht[s];
+	}
+	slot->valid = 0;
+	if (tl == 1) {
+		struct ev_bundle_row *rows = ev_xmalloc(EV_BUNDLE * sizeof(*rows));
+		rc = ev_store_bundle_rows(l->st, t * EV_BUNDLE, EV_BUNDLE, rows, &l->src_err);
+		for (size_t j = 0; rc == EV_OK && j < EV_BUNDLE; j++)
+			memcpy(slot->node[j], rows[j].hash, 32);
+		free(rows);
+	} else {
+		rc = ev_store_hash_get(l->st, tl, t * EV_BUNDLE, EV_BUNDLE, slot->node, &l->src_err);
+	}
+	if (rc != EV_OK)
+		return -rc;
+	for (size_t w = EV_BUNDLE, from = 0, to = EV_BUNDLE; w > 1; from = to, to += w / 2, w /= 2)
+		for (size_t j = 0; j < w / 2; j++)
+			ev_merkle_node_hash(slot->node[from + 2 * j], slot->node[from + 2 * j + 1],
+			    slot->node[to + j]);
+	slot->level = tl;
+	slot->t = t;
+	slot->valid = 1;
+found:
+	slot->used = ++l->tick;
+	for (unsigned j = 0; j < hgt; j++)
+		base += (size_t)EV_BUNDLE >> j;
+	*node = slot->node[base + i];
+	return 0;
+}
+
+/*
  * The hash of the complete subtree of height `level` at index idx:
  *   level >= 8: from tile hashes (bundle hashes for heights 8..15, the hashes
  *               table above), 2^(level % 8) of them reduced;
@@ -430,6 +493,13 @@ src_get(void *arg, unsigned level, uint64_t idx, uint8_t out[32])
 	if (level >= 8) {
 		unsigned tl = level / 8;
 		uint64_t n0 = idx << (level % 8);
+		const uint8_t *node;
+		if ((rc = tile_node(l, tl, n0 >> 8, level % 8, (n0 & 0xff) >> (level % 8), &node)) < 0)
+			return -rc;
+		if (node) {
+			memcpy(out, node, 32);
+			return EV_OK;
+		}
 		h = ev_xmalloc(k * 32);
 		if (tl == 1) {
 			struct ev_bundle_row *rows = ev_xmalloc(k * sizeof(*rows));
